@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActionsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "actions"
+    verbose_name = _("Instruments and activities")
+
+    def ready(self):
+        from actions import sqlite  # noqa: F401  (registers the Unicode LIKE on SQLite connections)

@@ -1,0 +1,41 @@
+"""Unicode-aware LIKE for SQLite.
+
+SQLite's built-in LIKE folds the case of ASCII letters only, so a search for "бөхөн" would miss
+"Бөхөн". Django's (i)contains lookups compile to LIKE ... ESCAPE '\\' on SQLite; replacing the
+three-argument like() function makes them fold every alphabet, as PostgreSQL's UPPER does.
+"""
+
+import functools
+import re
+
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+
+@functools.lru_cache(maxsize=512)
+def _pattern(like_pattern: str, escape: str) -> re.Pattern:
+    parts = []
+    chars = iter(like_pattern)
+    for char in chars:
+        if char == escape:
+            parts.append(re.escape(next(chars, "")))
+        elif char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def unicode_like(pattern, value, escape="\\"):
+    if pattern is None or value is None:
+        return None
+    return _pattern(pattern, escape).fullmatch(str(value)) is not None
+
+
+@receiver(connection_created)
+def register_unicode_like(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("like", 2, unicode_like, deterministic=True)
+        connection.connection.create_function("like", 3, unicode_like, deterministic=True)

@@ -1,0 +1,11 @@
+# Kazakh date and number formats (Django ships none): 21.11.2026, 1 234,5.
+DATE_FORMAT = "j E Y ж."
+SHORT_DATE_FORMAT = "d.m.Y"
+DATETIME_FORMAT = "j E Y ж. H:i"
+SHORT_DATETIME_FORMAT = "d.m.Y H:i"
+YEAR_MONTH_FORMAT = "F Y ж."
+MONTH_DAY_FORMAT = "j F"
+FIRST_DAY_OF_WEEK = 1
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "\xa0"
+NUMBER_GROUPING = 3

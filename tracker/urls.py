@@ -1,0 +1,14 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("open-data/", include("reports.data_urls")),
+]
+
+# The language is the first part of every page's address: /kk/activities/.
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("", include("reports.urls")),
+    path("", include("actions.urls")),
+)
