@@ -1,5 +1,5 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -18,6 +18,19 @@ class HeadingFilter(django_filters.ModelChoiceFilter):
     field_class = HeadingChoiceField
 
 
+class ItemOrdering(django_filters.OrderingFilter):
+    """Sorts by the chosen column; items without a value go last and ties keep the instruments' order."""
+
+    def filter(self, queryset, value):
+        ordering = []
+        for param in value or []:
+            field = self.get_ordering_value(param)
+            descending = field.startswith("-")
+            expression = F(field.lstrip("-"))
+            ordering.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+        return queryset.order_by(*ordering, "instrument__position", "sort_key", "depth")
+
+
 class ItemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     instrument = django_filters.ModelChoiceFilter(
@@ -25,12 +38,18 @@ class ItemFilter(django_filters.FilterSet):
     )
     within = HeadingFilter(
         label=_("Objective, issue or section"),
-        queryset=Item.objects.filter(kind__in=HEADING_KINDS).exclude(kind=Item.Kind.SUBHEADING).select_related("instrument"),
+        queryset=Item.objects.filter(kind__in=HEADING_KINDS)
+        .exclude(kind=Item.Kind.SUBHEADING)
+        .select_related("instrument"),
         method="filter_within",
     )
     priority = django_filters.MultipleChoiceFilter(label=pgettext_lazy("field", "Priority"), choices=Priority.choices)
     agency = django_filters.ModelChoiceFilter(
-        label=_("Responsible agency"), queryset=Agency.objects.all(), to_field_name="key", field_name="agencies", distinct=True
+        label=_("Responsible agency"),
+        queryset=Agency.objects.all(),
+        to_field_name="key",
+        field_name="agencies",
+        distinct=True,
     )
     agency_kind = django_filters.ChoiceFilter(
         label=_("Kind of agency"), choices=Agency.Kind.choices, field_name="agencies__kind", distinct=True
@@ -43,14 +62,14 @@ class ItemFilter(django_filters.FilterSet):
         choices=[(kind, label) for kind, label in Item.Kind.choices if kind in Item.TRACKABLE_KINDS],
         method="filter_kind",
     )
-    order = django_filters.OrderingFilter(
+    order = ItemOrdering(
         label=_("Sort by"),
         fields=(("sort_key", "code"), ("priority_rank", "priority"), ("due", "due")),
         field_labels={
-            "sort_key": _("Code"),
-            "-sort_key": _("Code (descending)"),
-            "priority_rank": _("Priority, highest first"),
-            "-priority_rank": _("Priority, lowest first"),
+            "code": _("Code"),
+            "-code": _("Code (descending)"),
+            "priority": _("Priority, highest first"),
+            "-priority": _("Priority, lowest first"),
             "due": _("Due date, earliest first"),
             "-due": _("Due date, latest first"),
         },
@@ -72,11 +91,9 @@ class ItemFilter(django_filters.FilterSet):
     @property
     def qs(self):
         queryset = super().qs
-        if not self.form.cleaned_data.get("kind"):
-            queryset = queryset.numbered()
-        order = self.form.cleaned_data.get("order")
-        # Within equal priorities or due dates, keep the instruments' own order.
-        return queryset.order_by(*(order or []), "instrument__position", "sort_key", "depth")
+        if self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("kind"):
+            return queryset
+        return queryset.numbered()
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.with_priority_rank())

@@ -135,7 +135,10 @@ class InstrumentLoader:
     def load(self) -> Instrument:
         meta = read_yaml(self.folder / "instrument.yaml")
         original = meta["original_language"]
-        texts = {name: meta.get(name) for name in ("title", "short_title", "adopted_at", "description", "preamble", "vision", "goal")}
+        texts = {
+            name: meta.get(name)
+            for name in ("title", "short_title", "adopted_at", "description", "preamble", "vision", "goal")
+        }
         defaults = {
             "position": self.position,
             "adopted_on": meta["adopted_on"],
@@ -156,7 +159,9 @@ class InstrumentLoader:
                 self.load_item(row, parent=None, inherited=Inherited(units=self.default_units), path=path)
 
         stale = Item.objects.filter(instrument=self.instrument).exclude(key__in=self.seen_keys)
-        self.report.missing_from_files += [f"{self.instrument.slug}:{key}" for key in stale.values_list("key", flat=True)]
+        self.report.missing_from_files += [
+            f"{self.instrument.slug}:{key}" for key in stale.values_list("key", flat=True)
+        ]
         return self.instrument
 
     def unit_list(self, codes, where) -> list[ReportingUnit]:

@@ -12,9 +12,8 @@ import re
 from django.db import models
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from actions.naturalsort import natural_sort_key
 
@@ -308,7 +307,9 @@ class ResponsibleParty(models.Model):
     """An agency named responsible for an item, as the source names it."""
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="responsible_parties")
-    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="responsibilities")
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="responsibilities"
+    )
     # The source prints "(tbc)": to be confirmed.
     to_be_confirmed = models.BooleanField(_("to be confirmed"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)

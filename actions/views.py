@@ -63,7 +63,9 @@ def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpRespons
         "responsible_parties": item.responsible_parties.select_related("agency__country"),
         "units": item.applies_to.all(),
         "footnotes": item.footnotes.all(),
-        "references": references.filter(source=item).order_by("kind", "target__instrument__position", "target__sort_key"),
+        "references": references.filter(source=item).order_by(
+            "kind", "target__instrument__position", "target__sort_key"
+        ),
         "referenced_by": CrossReference.objects.select_related("source__instrument")
         .filter(target=item)
         .exclude(kind=CrossReference.Kind.SAME_COMMITMENT)

@@ -38,9 +38,24 @@ class ItemResource(resources.Resource):
 
     class Meta:
         export_order = (
-            "instrument", "code", "key", "kind", "parent", "text_en", "text_ru", "text_mn", "text_kk",
-            "original_language", "responsible_raw", "responsible", "priority", "priority_raw",
-            "timeline_raw", "due", "due_precision", "applies_to",
+            "instrument",
+            "code",
+            "key",
+            "kind",
+            "parent",
+            "text_en",
+            "text_ru",
+            "text_mn",
+            "text_kk",
+            "original_language",
+            "responsible_raw",
+            "responsible",
+            "priority",
+            "priority_raw",
+            "timeline_raw",
+            "due",
+            "due_precision",
+            "applies_to",
         )
 
     def get_queryset(self):
