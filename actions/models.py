@@ -9,6 +9,7 @@ official or unofficial translations.
 
 import re
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
@@ -265,11 +266,6 @@ class Item(TranslatedContent):
     def is_trackable(self) -> bool:
         return self.kind in self.TRACKABLE_KINDS
 
-    @property
-    def label(self) -> str:
-        """The code as a reader sees it: "2.3.12", or the heading's text for an uncoded heading."""
-        return self.code
-
     @staticmethod
     def slug_for(key: str) -> str:
         return re.sub(r"[^0-9a-z.]+", "-", key.lower()).strip("-")
@@ -285,22 +281,14 @@ class Item(TranslatedContent):
     def text_in(self, language: str) -> str:
         return getattr(self, f"text_{language}") or ""
 
-    def available_languages(self) -> list[str]:
-        return [language for language, _name in LANGUAGE_CHOICES if self.text_in(language)]
-
     def displayed_language(self) -> str:
         """The language of the text a reader in the active language sees, after fallbacks."""
-        from django.conf import settings
-
         active = get_language() or settings.LANGUAGE_CODE
         fallbacks = settings.MODELTRANSLATION_FALLBACK_LANGUAGES
         for language in (active, *fallbacks.get(active, fallbacks["default"])):
             if self.text_in(language):
                 return language
         return self.original_language
-
-
-LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский"), ("mn", "Монгол"), ("kk", "Қазақша")]
 
 
 class ResponsibleParty(models.Model):

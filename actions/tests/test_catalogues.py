@@ -8,9 +8,7 @@ from django.conf import settings
 
 CATALOGUES = sorted((settings.BASE_DIR / "locale").glob("*/LC_MESSAGES/*.po"))
 TEMPLATES = sorted(
-    path
-    for folder in ("actions", "reports", "tracker")
-    for path in (settings.BASE_DIR / folder).rglob("*.html")
+    path for folder in ("actions", "reports", "tracker") for path in (settings.BASE_DIR / folder).rglob("*.html")
 )
 
 

@@ -113,3 +113,17 @@ def test_query_counts_do_not_grow_with_the_page(client, django_assert_max_num_qu
 
 def rows(html: str) -> list[str]:
     return re.findall(r'<td class="code"><a href="[^"]+">([^<]+)</a>', html)
+
+
+def test_admin_edits_every_language(admin_client):
+    item = Item.objects.get(instrument__slug="vilm", key="2.1")
+    html = admin_client.get(f"/en/admin/actions/item/{item.pk}/change/").content.decode()
+    for language in LANGUAGES:
+        assert f'name="text_{language}"' in html
+    assert admin_client.get("/en/admin/actions/item/?q=хулан").status_code == 200
+    assert admin_client.get("/kk/admin/actions/agency/").status_code == 200
+
+
+def test_admin_is_for_staff_only(client):
+    response = client.get("/en/admin/actions/item/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
