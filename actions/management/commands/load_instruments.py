@@ -17,9 +17,10 @@ class Command(BaseCommand):
             report = load_instruments(directory)
         except FixtureError as error:
             raise CommandError(f"Nothing was loaded: {error}") from error
-        self.stdout.write(
-            f"Loaded {report.instruments} instruments, {report.items} items, {report.agencies} agencies, "
-            f"{report.units} reporting units, {report.references} cross-references."
-        )
+        if options["verbosity"] >= 1:
+            self.stdout.write(
+                f"Loaded {report.instruments} instruments, {report.items} items, {report.agencies} agencies, "
+                f"{report.units} reporting units, {report.references} cross-references."
+            )
         for key in report.missing_from_files:
             self.stderr.write(f"In the database but no longer in the files (kept): {key}")
