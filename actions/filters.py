@@ -83,7 +83,7 @@ class ItemFilter(django_filters.FilterSet):
         return queryset.search(value.strip()) if value.strip() else queryset
 
     def filter_within(self, queryset, name, heading):
-        return queryset.filter(instrument_id=heading.instrument_id, path__startswith=heading.path)
+        return queryset.within(heading)
 
     def filter_kind(self, queryset, name, kinds):
         return queryset.filter(kind__in=kinds)

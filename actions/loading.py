@@ -26,7 +26,7 @@ from actions.models import (
     ResponsibleParty,
     TranslationKind,
 )
-from actions.timeline import parse_timeline
+from actions.timeline import Due, parse_timeline
 
 INSTRUMENT_ORDER = ("cami-pow", "vilm", "ulaanbaatar")
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -53,7 +53,7 @@ def read_yaml(path: Path):
         return yaml.safe_load(handle)
 
 
-def translated(values: dict | None, field_name: str, original: str | None = None) -> dict:
+def translated(values: dict | None, field_name: str) -> dict:
     """{"mn": "...", "en": "..."} -> {"text_mn": "...", "text_en": "...", ...} with every language."""
     values = values or {}
     unknown = set(values) - set(LANGUAGES)
@@ -289,12 +289,15 @@ class Inherited:
     priority_raw: str = ""
 
 
-def explicit_due(value, precision, where):
-    if value in (None, "", "ongoing"):
-        return parse_timeline("") if value != "ongoing" else type(parse_timeline(""))(None, DuePrecision.ONGOING)
+def explicit_due(value, precision, where) -> Due:
+    """A due date given in the fixture itself, for a timeline the parser cannot read."""
+    if value == "ongoing":
+        return Due(None, DuePrecision.ONGOING)
+    if value in (None, ""):
+        return Due(None, DuePrecision.NONE)
     if precision not in DuePrecision.values:
         raise FixtureError(f"{where}: due needs a due_precision")
-    return type(parse_timeline(""))(datetime.date.fromisoformat(str(value)), precision)
+    return Due(datetime.date.fromisoformat(str(value)), precision)
 
 
 def resolve_references(pending: list[PendingReference]) -> int:

@@ -161,10 +161,6 @@ class DuePrecision(models.TextChoices):
 
 
 class ItemQuerySet(models.QuerySet):
-    def activities(self):
-        """Items that carry a commitment of their own, the ones progress is reported on."""
-        return self.filter(kind__in=Item.TRACKABLE_KINDS)
-
     def numbered(self):
         """Activities, recommendations and actions, without the lettered sub-items."""
         return self.filter(kind__in=Item.NUMBERED_KINDS)
@@ -262,13 +258,17 @@ class Item(TranslatedContent):
     def get_absolute_url(self) -> str:
         return reverse("actions:item", args=[self.instrument.slug, self.slug])
 
-    @property
-    def is_trackable(self) -> bool:
-        return self.kind in self.TRACKABLE_KINDS
-
     @staticmethod
     def slug_for(key: str) -> str:
         return re.sub(r"[^0-9a-z.]+", "-", key.lower()).strip("-")
+
+    def ancestors(self) -> list["Item"]:
+        """From the top of the instrument down to the parent; follows already loaded parents."""
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]
 
     def place_in_tree(self) -> None:
         """Set path, depth and the natural sort key from the parent and the code."""

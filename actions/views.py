@@ -49,14 +49,18 @@ def item_list(request: HttpRequest) -> HttpResponse:
 
 
 def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpResponse:
-    item = get_object_or_404(Item.objects.select_related("instrument"), instrument__slug=instrument, slug=slug)
-    ancestor_keys = [key for key in item.path.split("/")[1:-2]]
-    ancestors = list(Item.objects.filter(instrument=item.instrument, key__in=ancestor_keys).order_by("depth"))
+    # An instrument is at most five levels deep (objective, issue, activity, sub-heading, sub-item):
+    # the whole chain of parents comes in the same query.
+    item = get_object_or_404(
+        Item.objects.select_related("instrument", "parent__parent__parent__parent"),
+        instrument__slug=instrument,
+        slug=slug,
+    )
     references = CrossReference.objects.select_related("target__instrument")
     context = {
         "item": item,
         "instrument": item.instrument,
-        "ancestors": ancestors,
+        "ancestors": item.ancestors(),
         "children": item.children.prefetch_related(
             Prefetch("responsible_parties", queryset=ResponsibleParty.objects.select_related("agency"))
         ).order_by("sort_key", "depth"),

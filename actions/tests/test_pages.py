@@ -98,6 +98,18 @@ def test_activity_page_links_the_same_commitment_in_other_instruments(client):
     assert "/en/instruments/vilm/1/" in html and "/en/instruments/ulaanbaatar/25/" in html
 
 
+def test_breadcrumbs_include_uncoded_subheadings(client):
+    html = client.get("/en/instruments/cami-pow/2.2.1-a/").content.decode()
+    crumbs = html[html.index('class="breadcrumbs"') : html.index("</nav>", html.index('class="breadcrumbs"'))]
+    for href in (
+        "/en/instruments/cami-pow/2/",
+        "/en/instruments/cami-pow/2.2/",
+        "/en/instruments/cami-pow/2.2.1/",
+        "/en/instruments/cami-pow/2.2.1-fences/",
+    ):
+        assert f'href="{href}"' in crumbs
+
+
 def test_unknown_item_is_404(client):
     assert client.get("/en/instruments/cami-pow/9.9.9/").status_code == 404
 
