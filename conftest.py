@@ -26,8 +26,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _english_by_default(settings):
+def _test_settings(settings, tmp_path):
     settings.LANGUAGE_CODE = "en"
+    # Fast hashing; evidence files in a temporary folder of each test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "evidence"},
+        },
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def people(db):
+    """One person per role: see actions/tests/people.py."""
+    from actions.tests.people import cast
+
+    return cast()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Which fields hold text in every language (a column per language)."""
 
+import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
-from actions.models import Agency, Footnote, Instrument, Item, ReportingUnit
+from actions.models import Agency, Footnote, Instrument, Item, ReportingUnit, ResponsibleParty
 
 
 @register(ReportingUnit)
@@ -28,3 +29,10 @@ class ItemTranslation(TranslationOptions):
 @register(Footnote)
 class FootnoteTranslation(TranslationOptions):
     fields = ("text",)
+
+
+# History of the reference data, registered after the translations so that it records every
+# language column (registering it first makes saving fail).
+for model in (ReportingUnit, Agency, Instrument, Item, Footnote):
+    simple_history.register(model, app=model._meta.app_label)
+simple_history.register(ResponsibleParty, app="actions")
