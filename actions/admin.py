@@ -1,27 +1,48 @@
 """The Secretariat's admin: every text with its four language fields."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from simple_history.admin import SimpleHistoryAdmin
 
-from actions.models import Agency, CrossReference, Footnote, Instrument, Item, ReportingUnit, ResponsibleParty
+from actions.models import (
+    Agency,
+    CrossReference,
+    Evidence,
+    Footnote,
+    Instrument,
+    Invitation,
+    Item,
+    Meeting,
+    Profile,
+    ReportingUnit,
+    ResponsibleParty,
+    StatusUpdate,
+    UpdateEvent,
+)
+
+
+class TranslationHistoryAdmin(SimpleHistoryAdmin, TranslationAdmin):
+    """Four language fields, and the history of every change with who made it."""
 
 
 @admin.register(ReportingUnit)
-class ReportingUnitAdmin(TranslationAdmin):
+class ReportingUnitAdmin(TranslationHistoryAdmin):
     list_display = ["code", "name", "kind", "position"]
     list_filter = ["kind"]
 
 
 @admin.register(Agency)
-class AgencyAdmin(TranslationAdmin):
+class AgencyAdmin(TranslationHistoryAdmin):
     list_display = ["name", "acronym", "kind", "country"]
     list_filter = ["kind", "country"]
     search_fields = ["key", "name_en", "name_ru", "name_mn", "name_kk", "acronym"]
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(TranslationAdmin):
+class InstrumentAdmin(TranslationHistoryAdmin):
     list_display = ["short_title", "slug", "adopted_on", "period_start", "period_end"]
     filter_horizontal = ["applies_to"]
 
@@ -45,7 +66,7 @@ class CrossReferenceInline(admin.TabularInline):
 
 
 @admin.register(Item)
-class ItemAdmin(TranslationAdmin):
+class ItemAdmin(TranslationHistoryAdmin):
     list_display = ["code", "kind", "short_text", "priority", "due", "instrument"]
     list_filter = ["instrument", "kind", "priority", "due_precision"]
     search_fields = ["code", "text_en", "text_ru", "text_mn", "text_kk", "responsible_raw"]
@@ -62,3 +83,83 @@ class ItemAdmin(TranslationAdmin):
     def save_model(self, request, obj, form, change):
         obj.place_in_tree()
         super().save_model(request, obj, form, change)
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    filter_horizontal = ["units"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class PersonAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, ProfileInline]
+    list_display = ["username", "email", "first_name", "last_name", "role", "is_active", "is_superuser"]
+    list_select_related = ["profile"]
+
+    @admin.display(description=_("role"))
+    def role(self, user):
+        profile = getattr(user, "profile", None)
+        return profile.get_role_display() if profile else ""
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "role", "created_at", "expires_at", "accepted_by", "invited_by"]
+    filter_horizontal = ["units"]
+    readonly_fields = ["accepted_by", "invited_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.invited_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["name", "body", "place", "starts_on", "symbol", "cutoff"]
+    list_filter = ["body"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EvidenceInline(ReadOnlyInline):
+    model = Evidence
+    fields = ["file_name", "url", "content_type", "size"]
+
+
+class UpdateEventInline(ReadOnlyInline):
+    model = UpdateEvent
+    fields = ["action", "user", "at", "comment"]
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(admin.ModelAdmin):
+    """Read only: the history of updates is append-only; the workflow happens in the site's pages."""
+
+    list_display = ["item", "unit", "status", "state", "author", "created_at"]
+    list_filter = ["state", "status", "unit", "item__instrument", "source"]
+    list_select_related = ["item", "unit", "author"]
+    search_fields = ["item__code", "narrative"]
+    inlines = [EvidenceInline, UpdateEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from actions.evidence import check_evidence_file
 from actions.models import Evidence, Item, Progress, ReportingUnit, StatusUpdate, UpdateEvent
+from actions.permissions import allowed
 
 
 class StaleUpdate(Exception):
@@ -60,7 +61,7 @@ def _locked_progress(item_id: int, unit_id: int) -> Progress:
 
 
 def check_can_report(user, item: Item, unit: ReportingUnit) -> None:
-    if not user.has_perm("actions.report_for_unit", unit):
+    if not allowed(user, "actions.report_for_unit", unit):
         raise PermissionDenied(_("You do not report for %(unit)s.") % {"unit": unit})
     if item.kind not in Item.TRACKABLE_KINDS:
         raise ValidationError(_("Progress is reported on numbered activities and their sub-items only."))
@@ -105,7 +106,7 @@ def update_create(
     when submitting and another update was submitted after `based_on_version`; nothing is saved then.
     """
     check_can_report(author, item, unit)
-    if revision_of is not None and not author.has_perm("actions.revise_update", revision_of):
+    if revision_of is not None and not allowed(author, "actions.revise_update", revision_of):
         raise PermissionDenied(_("Only a returned update of your own unit can be revised."))
     update = StatusUpdate.objects.create(
         item=item,
@@ -139,7 +140,7 @@ def update_edit_draft(
 ) -> StatusUpdate:
     """Change a draft. Side effects: the draft's fields; evidence added and removed (files deleted)."""
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
-    if not user.has_perm("actions.edit_update", update):
+    if not allowed(user, "actions.edit_update", update):
         raise PermissionDenied(_("Only a draft of your own unit can be changed."))
     for field in ("status", "progress", "narrative", "narrative_language", "refers_to"):
         setattr(update, field, getattr(content, field))
@@ -155,7 +156,7 @@ def update_edit_draft(
 def update_delete_draft(*, update: StatusUpdate, user) -> None:
     """Delete a draft and its files. Submitted updates are never deleted."""
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
-    if not user.has_perm("actions.edit_update", update):
+    if not allowed(user, "actions.edit_update", update):
         raise PermissionDenied(_("Only a draft of your own unit can be deleted."))
     for evidence in update.evidence.all():
         evidence.file.delete(save=False)
@@ -186,7 +187,7 @@ def update_submit(*, update: StatusUpdate, user, seen_version: int | None = None
     update came in since, StaleUpdate is raised and nothing changes.
     """
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
-    if not user.has_perm("actions.edit_update", update):
+    if not allowed(user, "actions.edit_update", update):
         raise PermissionDenied(_("Only a draft of your own unit can be submitted."))
     _submit(update, user, seen_version=update.based_on_version if seen_version is None else seen_version)
     return update
@@ -194,7 +195,7 @@ def update_submit(*, update: StatusUpdate, user, seen_version: int | None = None
 
 def _review(update: StatusUpdate, user, *, accept: bool, comment: str) -> StatusUpdate:
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
-    if not user.has_perm("actions.review"):
+    if not allowed(user, "actions.review"):
         raise PermissionDenied(_("Only the Secretariat reviews updates."))
     if update.state != StatusUpdate.State.SUBMITTED:
         raise WorkflowError(

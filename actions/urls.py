@@ -1,6 +1,6 @@
 from django.urls import path
 
-from actions import views
+from actions import views, workbook_views
 
 app_name = "actions"
 
@@ -9,4 +9,22 @@ urlpatterns = [
     path("activities/", views.item_list, name="item_list"),
     path("instruments/<slug:slug>/", views.instrument_detail, name="instrument"),
     path("instruments/<slug:instrument>/<str:slug>/", views.item_detail, name="item"),
+    # Reporting progress
+    path("reporting/", views.my_reporting, name="my_reporting"),
+    path("reporting/<str:unit>/<slug:instrument>/<str:slug>/new/", views.update_new, name="update_new"),
+    path("updates/<int:pk>/", views.update_detail, name="update"),
+    path("updates/<int:pk>/edit/", views.update_edit, name="update_edit"),
+    path("updates/<int:pk>/submit/", views.update_submit, name="update_submit"),
+    path("updates/<int:pk>/delete/", views.update_delete, name="update_delete"),
+    path("updates/<int:pk>/revise/", views.update_revise, name="update_revise"),
+    path("updates/<int:pk>/review/", views.update_review, name="update_review"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("review/", views.review_queue, name="review_queue"),
+    # The offline Excel round trip
+    path("reporting/<str:unit>/workbook/", workbook_views.workbook_download, name="workbook_download"),
+    path("reporting/<str:unit>/workbook/upload/", workbook_views.workbook_upload, name="workbook_upload"),
+    path("reporting/<str:unit>/workbook/confirm/", workbook_views.workbook_confirm, name="workbook_confirm"),
+    # People
+    path("people/", views.people, name="people"),
+    path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -1,10 +1,39 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from actions import services
+from actions.attention import Reason, needing_attention
 from actions.filters import ItemFilter
-from actions.models import CrossReference, Instrument, Item, ResponsibleParty
+from actions.forms import BulkReviewForm, InvitationAcceptForm, InvitationForm, QuickUpdateForm, ReviewForm, UpdateForm
+from actions.models import (
+    CrossReference,
+    Evidence,
+    Instrument,
+    Invitation,
+    Item,
+    Profile,
+    Progress,
+    ReportingUnit,
+    ResponsibleParty,
+    Role,
+    StatusUpdate,
+)
+from actions.permissions import allowed, readable_unit_ids, writable_unit_ids, writable_units
 
 ITEMS_PER_PAGE = 50
 
@@ -76,5 +105,419 @@ def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpRespons
         .order_by("source__sort_key"),
         "displayed_language": item.displayed_language(),
         "original_language": item.original_language,
+        "unit_progress": unit_progress(request.user, item) if item.kind in Item.TRACKABLE_KINDS else None,
     }
     return render(request, "actions/item_detail.html", context)
+
+
+def unit_progress(user, item: Item) -> list[dict]:
+    """Each reporting unit of the item with its current status and the updates `user` may see."""
+    updates = (
+        StatusUpdate.objects.for_user(user)
+        .filter(item=item)
+        .select_related("author", "reviewed_by")
+        .prefetch_related("evidence")
+        .order_by("-created_at", "-pk")
+    )
+    by_unit: dict[int, list[StatusUpdate]] = {}
+    for update in updates:
+        by_unit.setdefault(update.unit_id, []).append(update)
+    progress = {row.unit_id: row for row in Progress.objects.filter(item=item).select_related("current")}
+    readable, writable = readable_unit_ids(user), writable_unit_ids(user)
+    rows = []
+    for unit in item.applies_to.all():
+        visible = by_unit.get(unit.pk, [])
+        may_read = readable is None or unit.pk in readable or settings.PUBLIC_PROGRESS
+        if not (may_read or unit.pk in writable):
+            continue
+        current = progress.get(unit.pk).current if unit.pk in progress else None
+        rows.append(
+            {
+                "unit": unit,
+                "current": current if current is not None and current in visible else None,
+                "pending": any(update.state == StatusUpdate.State.SUBMITTED for update in visible),
+                "updates": visible,
+                "can_report": unit.pk in writable,
+            }
+        )
+    return rows
+
+
+# Reporting progress --------------------------------------------------------------------------
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _visible_update(request: HttpRequest, pk: int) -> StatusUpdate:
+    """The update if the user may see it; otherwise 404, which says nothing of its existence."""
+    update = get_object_or_404(
+        StatusUpdate.objects.select_related("item__instrument", "unit", "author", "reviewed_by", "revision_of"), pk=pk
+    )
+    if not allowed(request.user, "actions.view_update", update):
+        raise Http404
+    return update
+
+
+@login_required
+def my_reporting(request: HttpRequest) -> HttpResponse:
+    units = list(writable_units(request.user))
+    if not units:
+        return render(request, "actions/my_reporting.html", {"units": [], "reasons": Reason.LABELS})
+    chosen_unit = request.GET.get("unit", "")
+    chosen_reason = request.GET.get("reason", "")
+    shown_units = [unit for unit in units if unit.code == chosen_unit] or units
+    reasons = (chosen_reason,) if chosen_reason in Reason.ORDER else Reason.ORDER
+    entries = needing_attention(
+        shown_units, today=timezone.localdate(), due_soon_days=settings.DUE_SOON_DAYS, reasons=reasons
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.form = QuickUpdateForm(
+            initial={"based_on_version": entry.version}, auto_id=f"quick-{entry.item.pk}-{entry.unit.pk}-%s"
+        )
+    own_updates = (
+        StatusUpdate.objects.filter(unit__in=units)
+        .filter(Q(state=StatusUpdate.State.DRAFT) | Q(state=StatusUpdate.State.SUBMITTED))
+        .select_related("item__instrument", "unit", "author")
+        .order_by("-created_at")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "units": units,
+        "page": page,
+        "count": len(entries),
+        "chosen_unit": chosen_unit,
+        "chosen_reason": chosen_reason,
+        "reasons": Reason.LABELS,
+        "drafts": [update for update in own_updates if update.state == StatusUpdate.State.DRAFT],
+        "pending": [update for update in own_updates if update.state == StatusUpdate.State.SUBMITTED],
+        "query": query.urlencode(),
+    }
+    return render(request, "actions/my_reporting.html", context)
+
+
+def _report_target(request: HttpRequest, unit: str, instrument: str, slug: str) -> tuple[Item, ReportingUnit]:
+    unit = get_object_or_404(ReportingUnit, code=unit)
+    item = get_object_or_404(Item.objects.select_related("instrument"), instrument__slug=instrument, slug=slug)
+    if not allowed(request.user, "actions.report_for_unit", unit):
+        raise PermissionDenied
+    if item.kind not in Item.TRACKABLE_KINDS or not item.applies_to.filter(pk=unit.pk).exists():
+        raise Http404
+    return item, unit
+
+
+def _save_new_update(request, form, *, item, unit, revision_of=None) -> HttpResponse | None:
+    """Create the update the form describes; on a stale submission keep it as a draft and say why."""
+    submit = request.POST.get("action") == "submit"
+    arguments = {
+        "author": request.user,
+        "item": item,
+        "unit": unit,
+        "content": form.content(),
+        "based_on_version": form.cleaned_data["based_on_version"],
+        "files": form.cleaned_data.get("files", []),
+        "links": form.cleaned_data.get("links", []),
+        "revision_of": revision_of,
+    }
+    try:
+        update = services.update_create(submit=submit, **arguments)
+    except services.StaleUpdate:
+        update = services.update_create(submit=False, **arguments)
+        messages.warning(
+            request,
+            _(
+                "Someone else reported on this activity for %(unit)s while you were writing. "
+                "Your update is kept as a draft: read the newer update, then submit yours."
+            )
+            % {"unit": unit},
+        )
+        return redirect(update)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+    if submit:
+        messages.success(request, _("Your update was submitted for review."))
+    else:
+        messages.success(request, _("Your draft was saved."))
+    return redirect(_safe_next(request, update.get_absolute_url()))
+
+
+@login_required
+def update_new(request: HttpRequest, unit: str, instrument: str, slug: str) -> HttpResponse:
+    item, unit = _report_target(request, unit, instrument, slug)
+    form_class = QuickUpdateForm if request.POST.get("quick") else UpdateForm
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES)
+        if form.is_valid():
+            response = _save_new_update(request, form, item=item, unit=unit)
+            if response is not None:
+                return response
+    else:
+        form = UpdateForm(initial={"based_on_version": services.current_version(item, unit)})
+    return render(
+        request,
+        "actions/update_form.html",
+        {"form": form, "item": item, "unit": unit, "progress": services.progress_of(item, unit)},
+    )
+
+
+@login_required
+def update_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    returned = _visible_update(request, pk)
+    if not allowed(request.user, "actions.revise_update", returned):
+        raise PermissionDenied
+    item, unit = returned.item, returned.unit
+    if request.method == "POST":
+        form = UpdateForm(request.POST, request.FILES)
+        if form.is_valid():
+            response = _save_new_update(request, form, item=item, unit=unit, revision_of=returned)
+            if response is not None:
+                return response
+    else:
+        initial = UpdateForm.initial_from(returned)
+        initial["based_on_version"] = services.current_version(item, unit)
+        initial["links"] = "\n".join(evidence.url for evidence in returned.evidence.all() if evidence.url)
+        form = UpdateForm(initial=initial)
+    return render(
+        request,
+        "actions/update_form.html",
+        {
+            "form": form,
+            "item": item,
+            "unit": unit,
+            "revision_of": returned,
+            "progress": services.progress_of(item, unit),
+        },
+    )
+
+
+@login_required
+def update_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    update = _visible_update(request, pk)
+    context = {
+        "update": update,
+        "item": update.item,
+        "evidence": update.evidence.all(),
+        "events": update.events.select_related("user"),
+        "revisions": StatusUpdate.objects.for_user(request.user).filter(revision_of=update).select_related("author"),
+        "can_edit": allowed(request.user, "actions.edit_update", update),
+        "can_revise": allowed(request.user, "actions.revise_update", update),
+        "can_review": allowed(request.user, "actions.review_update", update),
+        "review_form": ReviewForm(),
+    }
+    if context["can_edit"]:
+        progress = services.progress_of(update.item, update.unit)
+        if progress is not None and progress.version != update.based_on_version:
+            context["newer"] = progress
+    return render(request, "actions/update_detail.html", context)
+
+
+@login_required
+def update_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    update = _visible_update(request, pk)
+    if not allowed(request.user, "actions.edit_update", update):
+        raise PermissionDenied
+    attached = list(update.evidence.all())
+    if request.method == "POST":
+        removed = {int(pk) for pk in request.POST.getlist("remove_evidence") if pk.isdigit()}
+        kept_files = sum(1 for evidence in attached if evidence.file and evidence.pk not in removed)
+        form = UpdateForm(request.POST, request.FILES, existing_files=kept_files)
+        if form.is_valid():
+            services.update_edit_draft(
+                update=update,
+                user=request.user,
+                content=form.content(),
+                files=form.cleaned_data["files"],
+                links=form.cleaned_data["links"],
+                remove_evidence=removed,
+            )
+            messages.success(request, _("Your draft was saved."))
+            return redirect(update)
+    else:
+        form = UpdateForm(initial={**UpdateForm.initial_from(update), "based_on_version": update.based_on_version})
+    return render(
+        request,
+        "actions/update_form.html",
+        {"form": form, "item": update.item, "unit": update.unit, "draft": update, "attached": attached},
+    )
+
+
+@login_required
+@require_POST
+def update_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    update = _visible_update(request, pk)
+    seen = request.POST.get("seen_version", "")
+    try:
+        services.update_submit(update=update, user=request.user, seen_version=int(seen) if seen.isdigit() else None)
+    except services.StaleUpdate:
+        messages.error(request, _("Someone else reported on this activity for this unit in the meantime."))
+        return redirect(update)
+    messages.success(request, _("Your update was submitted for review."))
+    return redirect(update)
+
+
+@login_required
+@require_POST
+def update_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    update = _visible_update(request, pk)
+    services.update_delete_draft(update=update, user=request.user)
+    messages.success(request, _("The draft was deleted."))
+    return redirect("actions:my_reporting")
+
+
+@login_required
+@require_POST
+def update_review(request: HttpRequest, pk: int) -> HttpResponse:
+    update = _visible_update(request, pk)
+    if not allowed(request.user, "actions.review"):
+        raise PermissionDenied
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(update)
+    accept = form.cleaned_data["decision"] == ReviewForm.ACCEPT
+    try:
+        if accept:
+            services.update_accept(update=update, user=request.user, comment=form.cleaned_data["comment"])
+        else:
+            services.update_return(update=update, user=request.user, comment=form.cleaned_data["comment"])
+    except services.WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect(update)
+    messages.success(request, _("The update was accepted.") if accept else _("The update was returned."))
+    return redirect(_safe_next(request, update.get_absolute_url()))
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
+    if not evidence.file or not allowed(request.user, "actions.view_update", evidence.update):
+        raise Http404
+    # Always a download, never shown inline: a file can't run in the site's pages.
+    return FileResponse(
+        evidence.file.open("rb"), as_attachment=True, filename=evidence.file_name, content_type=evidence.content_type
+    )
+
+
+@login_required
+@permission_required("actions.review", raise_exception=True)
+def review_queue(request: HttpRequest) -> HttpResponse:
+    pending = (
+        StatusUpdate.objects.pending()
+        .select_related("item__instrument", "unit", "author", "revision_of")
+        .prefetch_related("evidence")
+        .order_by("submitted_at", "pk")
+    )
+    units = ReportingUnit.objects.filter(updates__state=StatusUpdate.State.SUBMITTED).distinct()
+    chosen_unit = request.GET.get("unit", "")
+    if chosen_unit:
+        pending = pending.filter(unit__code=chosen_unit)
+    if request.method == "POST":
+        form = BulkReviewForm(request.POST)
+        if form.is_valid():
+            accept = form.cleaned_data["decision"] == ReviewForm.ACCEPT
+            try:
+                count = services.updates_review(
+                    updates=form.cleaned_data["updates"],
+                    user=request.user,
+                    accept=accept,
+                    comment=form.cleaned_data["comment"],
+                )
+            except (services.WorkflowError, ValidationError) as error:
+                messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            else:
+                if accept:
+                    messages.success(request, _("%(count)s updates accepted.") % {"count": count})
+                else:
+                    messages.success(request, _("%(count)s updates returned.") % {"count": count})
+                return redirect(request.get_full_path())
+    else:
+        form = BulkReviewForm()
+    return render(
+        request,
+        "actions/review_queue.html",
+        {"pending": pending, "form": form, "units": units, "chosen_unit": chosen_unit},
+    )
+
+
+# People --------------------------------------------------------------------------------------
+
+
+def _send_invitation(request: HttpRequest, invitation: Invitation) -> str:
+    with translation.override(invitation.language):
+        link = request.build_absolute_uri(reverse("actions:invitation_accept", args=[invitation.token]))
+        context = {"invitation": invitation, "link": link, "days": settings.INVITATION_VALID_DAYS}
+        send_mail(
+            render_to_string("actions/email/invitation_subject.txt", context).strip(),
+            render_to_string("actions/email/invitation.txt", context),
+            None,
+            [invitation.email],
+        )
+    return link
+
+
+@login_required
+@permission_required("actions.invite", raise_exception=True)
+def people(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                invitation = form.save(commit=False)
+                invitation.invited_by = request.user
+                invitation.save()
+                form.save_m2m()
+            link = _send_invitation(request, invitation)
+            messages.success(
+                request,
+                _("An invitation was sent to %(email)s. The link, valid for %(days)s days: %(link)s")
+                % {"email": invitation.email, "days": settings.INVITATION_VALID_DAYS, "link": link},
+            )
+            return redirect("actions:people")
+    else:
+        form = InvitationForm()
+    accounts = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .select_related("profile")
+        .prefetch_related("profile__units")
+        .order_by("username")
+    )
+    invitations = Invitation.objects.filter(accepted_by=None).prefetch_related("units").select_related("invited_by")
+    return render(request, "actions/people.html", {"form": form, "accounts": accounts, "invitations": invitations})
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = Invitation.objects.filter(token=token).first()
+    if invitation is None or not invitation.is_open:
+        return render(request, "actions/invitation_closed.html", status=410 if invitation else 404)
+    if request.method == "POST":
+        form = InvitationAcceptForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+                if not invitation.is_open:
+                    return render(request, "actions/invitation_closed.html", status=410)
+                user = form.save(commit=False)
+                user.email = invitation.email
+                user.first_name = invitation.name[:150]
+                user.save()
+                profile = Profile.objects.create(user=user, role=invitation.role, language=invitation.language)
+                profile.units.set(invitation.units.all())
+                invitation.accepted_by = user
+                invitation.save(update_fields=["accepted_by"])
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome. Your account is ready."))
+            destination = "actions:review_queue" if invitation.role == Role.SECRETARIAT else "actions:my_reporting"
+            return redirect(destination)
+    else:
+        form = InvitationAcceptForm(initial={"username": invitation.email.split("@")[0]})
+    return render(request, "actions/invitation_accept.html", {"form": form, "invitation": invitation})

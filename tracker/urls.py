@@ -9,6 +9,7 @@ urlpatterns = [
 # The language is the first part of every page's address: /kk/activities/.
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("reports.urls")),
     path("", include("actions.urls")),
 )

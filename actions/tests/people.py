@@ -9,7 +9,11 @@ PASSWORD = "a-long-test-password"
 
 def person(username: str, role: str | None, units: tuple[str, ...] = (), *, superuser: bool = False, language="en"):
     user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.org", password=PASSWORD, is_superuser=superuser, is_staff=superuser
+        username=username,
+        email=f"{username}@example.org",
+        password=PASSWORD,
+        is_superuser=superuser,
+        is_staff=superuser,
     )
     if role:
         profile = Profile.objects.create(user=user, role=role, language=language)

@@ -1,0 +1,201 @@
+"""Forms of the reporting workflow. They validate input; the writes happen in actions.services."""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from actions.evidence import check_evidence_file
+from actions.models import Invitation, ReportingUnit, Role, Status, StatusUpdate
+from actions.services import UpdateContent
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_clean(entry, initial) for entry in data if entry]
+        return [single_clean(data, initial)] if data else []
+
+
+class UpdateForm(forms.Form):
+    status = forms.ChoiceField(label=pgettext_lazy("field", "Status"), choices=Status.choices)
+    progress = forms.IntegerField(
+        label=_("Progress (%)"), min_value=0, max_value=100, required=False, help_text=_("Optional, 0 to 100.")
+    )
+    refers_to = forms.DateField(
+        label=_("The work refers to"),
+        help_text=_("The date the reported work refers to."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    narrative = forms.CharField(
+        label=_("Narrative"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("What was done, by whom, where; in your own language."),
+    )
+    narrative_language = forms.ChoiceField(label=_("Language of the narrative"), choices=settings.LANGUAGES)
+    files = MultipleFileField(
+        label=_("Evidence files"),
+        required=False,
+        help_text=_("PDF, images or office documents."),
+    )
+    links = forms.CharField(
+        label=_("Links"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One web address per line."),
+    )
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, existing_files: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.existing_files = existing_files
+        self.fields["narrative_language"].initial = get_language()
+        self.fields["refers_to"].initial = timezone.localdate()
+        self.fields["files"].help_text = _(
+            "PDF, images or office documents; at most %(count)s files of %(size)s MB each."
+        ) % {"count": settings.EVIDENCE_MAX_FILES, "size": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        if len(files) + self.existing_files > settings.EVIDENCE_MAX_FILES:
+            raise ValidationError(
+                _("At most %(count)s files can be attached to one update."),
+                params={"count": settings.EVIDENCE_MAX_FILES},
+            )
+        errors = []
+        for uploaded in files:
+            try:
+                check_evidence_file(uploaded)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+    def clean_links(self):
+        validate = URLValidator(schemes=["http", "https"])
+        links, errors = [], []
+        for line_number, line in enumerate(self.cleaned_data["links"].splitlines(), start=1):
+            url = line.strip()
+            if not url:
+                continue
+            try:
+                validate(url)
+            except ValidationError:
+                errors.append(
+                    _("Line %(line)s is not a web address starting with http:// or https://.") % {"line": line_number}
+                )
+            links.append(url)
+        if errors:
+            raise ValidationError(errors)
+        return links
+
+    def clean_refers_to(self):
+        refers_to = self.cleaned_data["refers_to"]
+        if refers_to > timezone.localdate() + datetime.timedelta(days=366):
+            raise ValidationError(_("The date is more than a year ahead."))
+        return refers_to
+
+    def content(self) -> UpdateContent:
+        data = self.cleaned_data
+        return UpdateContent(
+            status=data["status"],
+            progress=data["progress"],
+            narrative=data["narrative"],
+            narrative_language=data["narrative_language"],
+            refers_to=data["refers_to"],
+        )
+
+    @staticmethod
+    def initial_from(update: StatusUpdate) -> dict:
+        return {
+            "status": update.status,
+            "progress": update.progress,
+            "narrative": update.narrative,
+            "narrative_language": update.narrative_language,
+            "refers_to": update.refers_to,
+        }
+
+
+class QuickUpdateForm(UpdateForm):
+    """The short form on "My reporting": no files, no links."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["files"]
+        del self.fields["links"]
+        self.fields["narrative"].widget.attrs["rows"] = 3
+
+
+class ReviewForm(forms.Form):
+    ACCEPT = "accept"
+    RETURN = "return"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(ACCEPT, _("Accept")), (RETURN, _("Return to the focal point"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when returning: say what should be changed."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == self.RETURN and not data.get("comment", "").strip():
+            self.add_error("comment", _("Say what should be changed when returning an update."))
+        return data
+
+
+class BulkReviewForm(ReviewForm):
+    updates = forms.ModelMultipleChoiceField(
+        label=_("Updates"), queryset=StatusUpdate.objects.pending(), widget=forms.CheckboxSelectMultiple
+    )
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["email", "name", "role", "units", "language"]
+        widgets = {"units": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = ReportingUnit.objects.all()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") in (Role.FOCAL_POINT, Role.MINISTRY_VIEWER) and not data.get("units"):
+            self.add_error("units", _("Choose the reporting units this person reports for or reads."))
+        email = data.get("email")
+        if email and get_user_model().objects.filter(email__iexact=email).exists():
+            self.add_error("email", _("An account with this e-mail address exists already."))
+        return data
+
+
+class InvitationAcceptForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username"]
