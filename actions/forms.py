@@ -17,6 +17,14 @@ from actions.models import Invitation, ReportingUnit, Role, Status, StatusUpdate
 from actions.services import UpdateContent
 
 
+class PlainLabels:
+    """Labels without Django's trailing colon: they read better in every language."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -35,7 +43,7 @@ class MultipleFileField(forms.FileField):
         return [single_clean(data, initial)] if data else []
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(PlainLabels, forms.Form):
     status = forms.ChoiceField(label=pgettext_lazy("field", "Status"), choices=Status.choices)
     progress = forms.IntegerField(
         label=_("Progress (%)"), min_value=0, max_value=100, required=False, help_text=_("Optional, 0 to 100.")
@@ -146,7 +154,7 @@ class QuickUpdateForm(UpdateForm):
         self.fields["narrative"].widget.attrs["rows"] = 3
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PlainLabels, forms.Form):
     ACCEPT = "accept"
     RETURN = "return"
 
@@ -175,7 +183,7 @@ class BulkReviewForm(ReviewForm):
     )
 
 
-class InvitationForm(forms.ModelForm):
+class InvitationForm(PlainLabels, forms.ModelForm):
     class Meta:
         model = Invitation
         fields = ["email", "name", "role", "units", "language"]
@@ -195,7 +203,7 @@ class InvitationForm(forms.ModelForm):
         return data
 
 
-class InvitationAcceptForm(UserCreationForm):
+class InvitationAcceptForm(PlainLabels, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ["username"]
