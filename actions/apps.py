@@ -8,4 +8,7 @@ class ActionsConfig(AppConfig):
     verbose_name = _("Instruments and activities")
 
     def ready(self):
-        from actions import sqlite  # noqa: F401  (registers the Unicode LIKE on SQLite connections)
+        from actions import (
+            permissions,  # noqa: F401  (registers the permission rules)
+            sqlite,  # noqa: F401  (registers the Unicode LIKE on SQLite connections)
+        )

@@ -57,7 +57,12 @@ def _locked_progress(item_id: int, unit_id: int) -> Progress:
             Progress.objects.get_or_create(item_id=item_id, unit_id=unit_id)
     except IntegrityError:
         pass  # Created at the same moment by another request: it exists now.
-    return Progress.objects.select_for_update().select_related("latest__author").get(item_id=item_id, unit_id=unit_id)
+    # Lock only the progress row: PostgreSQL cannot lock the nullable side of the join to `latest`.
+    return (
+        Progress.objects.select_for_update(of=("self",))
+        .select_related("latest__author")
+        .get(item_id=item_id, unit_id=unit_id)
+    )
 
 
 def check_can_report(user, item: Item, unit: ReportingUnit) -> None:

@@ -86,6 +86,7 @@ def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpRespons
         slug=slug,
     )
     references = CrossReference.objects.select_related("target__instrument")
+    units = list(item.applies_to.all())
     context = {
         "item": item,
         "instrument": item.instrument,
@@ -94,7 +95,7 @@ def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpRespons
             Prefetch("responsible_parties", queryset=ResponsibleParty.objects.select_related("agency"))
         ).order_by("sort_key", "depth"),
         "responsible_parties": item.responsible_parties.select_related("agency__country"),
-        "units": item.applies_to.all(),
+        "units": units,
         "footnotes": item.footnotes.all(),
         "references": references.filter(source=item).order_by(
             "kind", "target__instrument__position", "target__sort_key"
@@ -105,13 +106,16 @@ def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpRespons
         .order_by("source__sort_key"),
         "displayed_language": item.displayed_language(),
         "original_language": item.original_language,
-        "unit_progress": unit_progress(request.user, item) if item.kind in Item.TRACKABLE_KINDS else None,
+        "unit_progress": unit_progress(request.user, item, units) if item.kind in Item.TRACKABLE_KINDS else None,
     }
     return render(request, "actions/item_detail.html", context)
 
 
-def unit_progress(user, item: Item) -> list[dict]:
+def unit_progress(user, item: Item, units: list[ReportingUnit]) -> list[dict]:
     """Each reporting unit of the item with its current status and the updates `user` may see."""
+    readable, writable = readable_unit_ids(user), writable_unit_ids(user)
+    if readable is not None and not readable and not writable and not settings.PUBLIC_PROGRESS:
+        return []
     updates = (
         StatusUpdate.objects.for_user(user)
         .filter(item=item)
@@ -123,9 +127,8 @@ def unit_progress(user, item: Item) -> list[dict]:
     for update in updates:
         by_unit.setdefault(update.unit_id, []).append(update)
     progress = {row.unit_id: row for row in Progress.objects.filter(item=item).select_related("current")}
-    readable, writable = readable_unit_ids(user), writable_unit_ids(user)
     rows = []
-    for unit in item.applies_to.all():
+    for unit in units:
         visible = by_unit.get(unit.pk, [])
         may_read = readable is None or unit.pk in readable or settings.PUBLIC_PROGRESS
         if not (may_read or unit.pk in writable):
