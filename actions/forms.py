@@ -152,6 +152,9 @@ class QuickUpdateForm(UpdateForm):
         del self.fields["files"]
         del self.fields["links"]
         self.fields["narrative"].widget.attrs["rows"] = 3
+        # The row already says which activity this is; help texts would crowd the narrow column.
+        for field in self.fields.values():
+            field.help_text = ""
 
 
 class ReviewForm(PlainLabels, forms.Form):
