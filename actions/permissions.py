@@ -132,7 +132,8 @@ def is_returned_to_own_unit(user, update) -> bool:
 
 @rules.predicate
 def has_any_unit(user) -> bool:
-    return bool(writable_unit_ids(user)) or readable_unit_ids(user) is None or bool(readable_unit_ids(user))
+    readable = readable_unit_ids(user)
+    return readable is None or bool(readable) or bool(writable_unit_ids(user))
 
 
 rules.add_perm("actions.report_for_unit", reports_for_unit)

@@ -15,10 +15,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, translation
-from django.utils.translation import gettext
 
 from actions.attention import Attention, Reason, needing_attention
-from actions.models import DuePrecision, Item, Meeting, Profile, Reminder, Role
+from actions.models import Item, Meeting, Profile, Reminder, Role
 
 SUBJECT_TEMPLATE = "actions/email/reminder_subject.txt"
 BODY_TEMPLATE = "actions/email/reminder.txt"
@@ -102,14 +101,8 @@ def site_url(name: str, *args) -> str:
 
 
 def due_text(item: Item) -> str:
-    """The deadline as precise as the instrument gives it (as actions/due.html shows it)."""
-    if item.due_precision == DuePrecision.YEAR:
-        return formats.date_format(item.due, "Y")
-    if item.due_precision == DuePrecision.MONTH:
-        return formats.date_format(item.due, "YEAR_MONTH_FORMAT")
-    if item.due_precision == DuePrecision.SEASON:
-        return gettext("season ending %(date)s") % {"date": formats.date_format(item.due, "YEAR_MONTH_FORMAT")}
-    return formats.date_format(item.due)
+    """The deadline as precise as the instrument gives it, as the item pages show it."""
+    return render_to_string("actions/due.html", {"item": item}).strip()
 
 
 def item_line(note: Note) -> dict:

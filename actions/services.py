@@ -113,6 +113,10 @@ def update_create(
     check_can_report(author, item, unit)
     if revision_of is not None and not allowed(author, "actions.revise_update", revision_of):
         raise PermissionDenied(_("Only a returned update of your own unit can be revised."))
+    # Checked before anything is written, so that a stale submission stores no evidence file.
+    progress = _locked_progress(item.pk, unit.pk) if submit else None
+    if progress is not None and progress.version != based_on_version:
+        raise StaleUpdate(progress)
     update = StatusUpdate.objects.create(
         item=item,
         unit=unit,
@@ -128,8 +132,8 @@ def update_create(
     )
     UpdateEvent.objects.create(update=update, action=UpdateEvent.Action.CREATED, user=author)
     _add_evidence(update, files, links)
-    if submit:
-        _submit(update, author, seen_version=based_on_version)
+    if progress is not None:
+        _submit(update, author, seen_version=based_on_version, progress=progress)
     return update
 
 
@@ -168,8 +172,8 @@ def update_delete_draft(*, update: StatusUpdate, user) -> None:
     update.delete()
 
 
-def _submit(update: StatusUpdate, user, *, seen_version: int) -> None:
-    progress = _locked_progress(update.item_id, update.unit_id)
+def _submit(update: StatusUpdate, user, *, seen_version: int, progress: Progress | None = None) -> None:
+    progress = progress or _locked_progress(update.item_id, update.unit_id)
     if progress.version != seen_version:
         raise StaleUpdate(progress)
     now = timezone.now()
