@@ -1,9 +1,9 @@
-"""Demonstration data: one account per role, and Kazakhstan's updates from a news item.
+"""Demonstration data: one account per role, Kazakhstan's updates from a news item, and meetings.
 
 For a local demonstration only: every account's password is "demo", and it is printed and
-documented (docs/demo-data.md). The files are fixtures/demo/people.yaml and updates.yaml.
-Loading is idempotent: accounts are found by username, updates by item, unit and narrative, so
-running it again creates nothing.
+documented (docs/demo-data.md). The files are fixtures/demo/people.yaml, updates.yaml and
+meetings.yaml. Loading is idempotent: accounts are found by username, updates by item, unit and
+narrative, meetings by name, so running it again creates nothing.
 """
 
 import datetime
@@ -15,9 +15,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 # The services check the rules registered there; a command loads no URLconf that would import it.
-from actions.models import Item, Profile, ReportingUnit, Role, Status, StatusUpdate
+from actions.models import Item, Meeting, Profile, ReportingUnit, Role, Status, StatusUpdate, UpdateEvent
 from actions.services import UpdateContent, current_version, update_accept, update_create
 
 DEMO_DIRECTORY = settings.BASE_DIR / "fixtures" / "demo"
@@ -45,6 +46,8 @@ class DemoReport:
     accounts: list[DemoAccount] = field(default_factory=list)
     updates_created: dict[str, int] = field(default_factory=dict)
     updates_present: int = 0
+    meetings_created: int = 0
+    meetings_present: int = 0
 
     @property
     def accounts_created(self) -> int:
@@ -146,7 +149,46 @@ def load_updates(rows: list[dict], report: DemoReport) -> None:
                 update_accept(update=update, user=User.objects.get(username=row["reviewer"]))
         except (PermissionDenied, ValidationError) as error:
             raise DemoError(f"{where}: {error}") from error
+        if row.get("reported_on"):
+            record_on(update, to_date(row["reported_on"], where), accepted=row["state"] == StatusUpdate.State.ACCEPTED)
         report.updates_created[row["state"]] = report.updates_created.get(row["state"], 0) + 1
+
+
+def record_on(update: StatusUpdate, day: datetime.date, *, accepted: bool) -> None:
+    """Date a demonstration update's submission (9:00) and review (15:00) on `day`.
+
+    Meeting reports count what was accepted by a cut-off date; without this, every demonstration
+    update would date from the moment it was loaded, after every meeting.
+    """
+    submitted = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+    reviewed = submitted + datetime.timedelta(hours=6)
+    StatusUpdate.objects.filter(pk=update.pk).update(submitted_at=submitted)
+    events = UpdateEvent.objects.filter(update=update)
+    events.filter(action__in=[UpdateEvent.Action.CREATED, UpdateEvent.Action.SUBMITTED]).update(at=submitted)
+    if accepted:
+        StatusUpdate.objects.filter(pk=update.pk).update(reviewed_at=reviewed)
+        events.filter(action=UpdateEvent.Action.ACCEPTED).update(at=reviewed)
+
+
+MEETING_DATES = ("starts_on", "ends_on", "period_start", "period_end", "cutoff")
+
+
+def load_meetings(rows: list[dict], report: DemoReport) -> None:
+    for number, row in enumerate(rows, start=1):
+        where = f"meetings.yaml, meeting {number}"
+        if row.get("body") not in Meeting.Body.values:
+            raise DemoError(f"{where}: unknown body {row.get('body')!r}")
+        dates = {key: to_date(row[key], where) for key in MEETING_DATES}
+        if not dates["period_start"] <= dates["period_end"] or dates["starts_on"] > dates["ends_on"]:
+            raise DemoError(f"{where}: a period ends before it starts")
+        _meeting, created = Meeting.objects.get_or_create(
+            name=row["name"],
+            defaults={"body": row["body"], "place": row.get("place", ""), "symbol": row.get("symbol", ""), **dates},
+        )
+        if created:
+            report.meetings_created += 1
+        else:
+            report.meetings_present += 1
 
 
 def to_date(value, where: str) -> datetime.date:
@@ -155,7 +197,7 @@ def to_date(value, where: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
-        raise DemoError(f"{where}: refers_to {value!r} is not a date (YYYY-MM-DD)") from None
+        raise DemoError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @transaction.atomic
@@ -166,4 +208,5 @@ def load_demo(directory: Path = DEMO_DIRECTORY) -> DemoReport:
     report = DemoReport()
     load_people(read_yaml(directory / "people.yaml"), report)
     load_updates(read_yaml(directory / "updates.yaml"), report)
+    load_meetings(read_yaml(directory / "meetings.yaml"), report)
     return report

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django_filters",
     "rules.apps.AutodiscoverRulesConfig",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "actions",
     "reports",
 ]
@@ -146,12 +148,31 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT / "evidence"},
     },
+    # Generated meeting reports, served through a permission check like evidence.
+    "reports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "reports"},
+    },
 }
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 EVIDENCE_MAX_FILES = 10
 WORKBOOK_MAX_BYTES = int(os.environ.get("WORKBOOK_MAX_BYTES", str(5 * 1024 * 1024)))
 # Larger uploads go to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Background work (meeting reports): a queue in the database, run by `manage.py db_worker`,
+# which bin/run starts beside the web server. TASKS_IMMEDIATE=true runs tasks inside the request.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("TASKS_IMMEDIATE", False)
+            else "django_tasks_db.DatabaseBackend"
+        ),
+    }
+}
+# The fonts embedded in PDF reports; they cover Kazakh and Mongolian Cyrillic.
+REPORT_FONT_DIRECTORY = Path(os.environ.get("REPORT_FONT_DIRECTORY", "/usr/share/fonts/truetype/dejavu"))
 
 # Accepted updates shown to everyone, signed in or not (for CMS's public pages).
 PUBLIC_PROGRESS = env_bool("PUBLIC_PROGRESS", False)

@@ -34,7 +34,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo accounts: {report.accounts_created} created, {len(report.accounts) - report.accounts_created} "
             f"already there. Demo updates: {accepted + pending} created ({accepted} accepted, {pending} pending "
-            f"review), {report.updates_present} already there."
+            f"review), {report.updates_present} already there. Demo meetings: {report.meetings_created} created, "
+            f"{report.meetings_present} already there."
         )
         units = {unit.code: unit.name_en for unit in ReportingUnit.objects.all()}
         self.stdout.write(

@@ -1,0 +1,345 @@
+"""Status charts as inline SVG, drawn on the server.
+
+The same markup goes into the PDF reports (WeasyPrint runs no JavaScript) and into HTML pages, so
+a chart is one self-contained `<svg>` element: no scripts, no external references, every text
+escaped. Each chart carries its title in `<title>` and all its figures in `<desc>`, so a screen
+reader loses nothing.
+
+Geometry is written with a dot whatever the language, since SVG attributes do not follow the
+locale; the numbers a reader sees are localised text. Widths of text are estimated from the font
+size, as neither the PDF nor the browser can be asked to measure.
+
+The charts draw no visible heading: the page around them does, in its own typography.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.utils.formats import number_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from reports.snapshot import NO_REPORT, STATUS_ORDER, status_label
+
+FONT_FAMILY = "DejaVu Sans, sans-serif"
+INK = "#1a1a1a"
+MUTED = "#555555"
+FRAME = "#666666"
+# Not a status colour, so a share is never read as one status.
+SHARE_COLOUR = "#0072B2"
+# DejaVu Sans averages a little over half an em per character (Latin and Cyrillic alike);
+# erring wide keeps estimated text inside its box.
+CHAR_WIDTH = 0.62
+
+
+def _luminance(colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+@dataclass(frozen=True)
+class StatusStyle:
+    """How a status is drawn: a fill colour and the symbol the rest of the site shows for it."""
+
+    colour: str
+    symbol: str
+
+    @property
+    def ink(self) -> str:
+        """Black or white, whichever reads better on the colour."""
+        luminance = _luminance(self.colour)
+        return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+# Okabe–Ito colours, chosen so that neighbours in STATUS_ORDER also differ in lightness and stay
+# apart in grey print; the symbols (as in actions/status.html) carry the meaning where neither does.
+STATUS_STYLE: Mapping[str, StatusStyle] = {
+    "not-started": StatusStyle("#CCCCCC", "○"),
+    "planned": StatusStyle("#E69F00", "◔"),
+    "in-progress": StatusStyle("#F0E442", "◑"),
+    "completed": StatusStyle("#009E73", "●"),
+    "ongoing": StatusStyle("#56B4E9", "↻"),
+    "delayed": StatusStyle("#D55E00", "!"),
+    "not-applicable": StatusStyle("#999999", "–"),
+    NO_REPORT: StatusStyle("#FFFFFF", "?"),
+}
+
+
+def _num(value: float) -> str:
+    """A number for an SVG attribute: always a dot, never a locale's comma."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _join(parts) -> SafeString:
+    return mark_safe("".join(conditional_escape(part) for part in parts))
+
+
+def _text_width(text: str, size: float) -> float:
+    return len(text) * size * CHAR_WIDTH
+
+
+def _fit(text: str, width: float, size: float) -> str:
+    """The text cut with "…" to fit the width."""
+    return Truncator(text).chars(max(int(width / (size * CHAR_WIDTH)), 2))
+
+
+def _text(x: float, y: float, content, *, size: float = 11, anchor: str = "start", fill: str = INK) -> SafeString:
+    return format_html(
+        '<text x="{}" y="{}" font-family="{}" font-size="{}" text-anchor="{}" fill="{}">{}</text>',
+        _num(x),
+        _num(y),
+        FONT_FAMILY,
+        _num(size),
+        anchor,
+        fill,
+        content,
+    )
+
+
+def _baseline(top: float, height: float, size: float) -> float:
+    # Centres digits and capitals vertically without dominant-baseline, which not every renderer knows.
+    return top + height / 2 + size * 0.36
+
+
+def _svg(*, chart_id: str | None, title, desc: str, width: float, height: float, body) -> SafeString:
+    chart_id = chart_id or f"chart-{uuid.uuid4().hex[:12]}"
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" id="{id}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        'role="img" aria-labelledby="{id}-title" aria-describedby="{id}-desc">'
+        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
+        id=chart_id,
+        w=_num(width),
+        h=_num(height),
+        title=title,
+        desc=desc,
+        body=_join(body),
+    )
+
+
+def _percent(count: int, total: int) -> str:
+    percent = round(100 * count / total, 1)
+    return number_format(percent, 0 if percent == int(percent) else 1)
+
+
+def status_bars(
+    rows: Sequence[tuple[str, Mapping[str, int]]],
+    *,
+    title: str,
+    width: float = 640,
+    chart_id: str | None = None,
+) -> SafeString:
+    """Horizontal 100 % bars of status counts, one per row, with a legend below.
+
+    `rows` are `(label, counts)` pairs, counts keyed by the keys of STATUS_ORDER (a missing key
+    counts 0). Each bar shows a row's statuses in STATUS_ORDER, with the count (and the symbol,
+    where there is room) inside each segment; the label stands on the left, cut short if need
+    be with the full text as a tooltip, and the total on the right. A row without items is an
+    empty outline. The legend lists the statuses that occur. `chart_id` makes the ids inside
+    the chart unique on a page; without one a random id is used.
+    """
+    if width < 240:
+        raise ValueError("A status chart needs a width of at least 240.")
+    size, small = 11, 10
+    row_height, bar_height, gap = 24, 16, 8
+    label_width = round(width * 0.3)
+    total_width = max(_text_width("0000", size), 28)
+    bar_x = label_width + gap
+    bar_width = width - bar_x - gap - total_width
+
+    prepared = []
+    for label, counts in rows:
+        unknown = set(counts) - set(STATUS_ORDER)
+        if unknown:
+            raise ValueError(f"Unknown status keys: {sorted(unknown)}")
+        if any(counts.get(status, 0) < 0 for status in STATUS_ORDER):
+            raise ValueError("Status counts cannot be negative.")
+        figures = [(status, counts[status]) for status in STATUS_ORDER if counts.get(status, 0)]
+        prepared.append((str(label), figures, sum(count for _status, count in figures)))
+
+    body = []
+    descriptions = []
+    for index, (label, figures, total) in enumerate(prepared):
+        top = index * row_height + (row_height - bar_height) / 2
+        text_y = _baseline(top, bar_height, size)
+        parts = [
+            format_html("<title>{}</title>", label),
+            _text(0, text_y, _fit(label, label_width, size), size=size),
+        ]
+        done = 0
+        described = []
+        for status, count in figures:
+            style = STATUS_STYLE[status]
+            x = bar_x + bar_width * done / total
+            done += count
+            segment_width = bar_x + bar_width * done / total - x
+            figure = _("%(status)s %(count)s") % {"status": status_label(status), "count": number_format(count)}
+            described.append(figure)
+            parts.append(
+                format_html(
+                    '<rect class="segment" data-status="{}" data-count="{}" x="{}" y="{}" width="{}" height="{}" '
+                    'fill="{}" stroke="#ffffff" stroke-width="1"><title>{}</title></rect>',
+                    status,
+                    count,
+                    _num(x),
+                    _num(top),
+                    _num(segment_width),
+                    _num(bar_height),
+                    style.colour,
+                    figure,
+                )
+            )
+            for inside in (f"{style.symbol}\N{NO-BREAK SPACE}{number_format(count)}", number_format(count)):
+                if _text_width(inside, small) + 4 <= segment_width:
+                    parts.append(
+                        _text(
+                            x + segment_width / 2,
+                            _baseline(top, bar_height, small),
+                            inside,
+                            size=small,
+                            anchor="middle",
+                            fill=style.ink,
+                        )
+                    )
+                    break
+        # Drawn over the segments, so a row with no items, or one ending in white "no report",
+        # still shows where the bar ends.
+        parts.append(
+            format_html(
+                '<rect class="frame" x="{}" y="{}" width="{}" height="{}" fill="none" stroke="{}" stroke-width="0.75"/>',
+                _num(bar_x),
+                _num(top),
+                _num(bar_width),
+                _num(bar_height),
+                FRAME,
+            )
+        )
+        parts.append(_text(width, text_y, number_format(total), size=size, anchor="end"))
+        body.append(format_html('<g class="row">{}</g>', _join(parts)))
+
+        if figures:
+            descriptions.append(
+                _("%(label)s: %(figures)s (total %(total)s)")
+                % {"label": label, "figures": ", ".join(described), "total": number_format(total)}
+            )
+        else:
+            descriptions.append(_("%(label)s: %(value)s") % {"label": label, "value": _("No data")})
+
+    height = len(prepared) * row_height
+    if not prepared:
+        height = row_height
+        body.append(_text(0, _baseline(0, row_height, size), _("No data"), size=size, fill=MUTED))
+        descriptions.append(_("No data"))
+
+    # The legend flows left to right and wraps like text.
+    occurring = {status for _label, figures, _total in prepared for status, _count in figures}
+    swatch, line_height = 14, 20
+    # Half a stroke in from the edge, so the swatch outline is not clipped.
+    x, y = 0.5, height + 10
+    items = []
+    for status in (status for status in STATUS_ORDER if status in occurring):
+        style = STATUS_STYLE[status]
+        name = status_label(status)
+        item_width = swatch + 5 + _text_width(name, size) + 16
+        if x > 0.5 and x + item_width > width:
+            x, y = 0.5, y + line_height
+        items.append(
+            format_html(
+                '<g class="legend-item" data-status="{}"><rect x="{}" y="{}" width="{}" height="{}" fill="{}" '
+                'stroke="{}" stroke-width="0.75"/>{}{}</g>',
+                status,
+                _num(x),
+                _num(y),
+                swatch,
+                swatch,
+                style.colour,
+                FRAME,
+                _text(
+                    x + swatch / 2,
+                    _baseline(y, swatch, small),
+                    style.symbol,
+                    size=small,
+                    anchor="middle",
+                    fill=style.ink,
+                ),
+                _text(x + swatch + 5, _baseline(y, swatch, size), name, size=size),
+            )
+        )
+        x += item_width
+    if items:
+        body.append(format_html('<g class="legend">{}</g>', _join(items)))
+        height = y + swatch + 2
+
+    return _svg(chart_id=chart_id, title=title, desc="; ".join(descriptions), width=width, height=height, body=body)
+
+
+def share_bar(
+    count: int,
+    total: int,
+    *,
+    title: str,
+    label: str,
+    width: float = 480,
+    chart_id: str | None = None,
+) -> SafeString:
+    """One bar filled to `count` of `total`, with the label and "N of M (P %)" above it.
+
+    With a total of 0 there is nothing to share out: the chart says so in words and draws no bar.
+    `chart_id` makes the ids inside the chart unique on a page; without one a random id is used.
+    """
+    if not 0 <= count <= total:
+        raise ValueError("A share needs 0 <= count <= total.")
+    if width < 160:
+        raise ValueError("A share bar needs a width of at least 160.")
+    size, bar_height, line = 11, 14, 18
+    label = str(label)
+    if total:
+        value = _("%(count)s of %(total)s (%(percent)s %%)") % {
+            "count": number_format(count),
+            "total": number_format(total),
+            "percent": _percent(count, total),
+        }
+    else:
+        value = _("No data")
+    room = width - _text_width(value, size) - 12
+    shown = _fit(label, room, size)
+    body = [
+        # A cut label keeps its full text as a tooltip.
+        format_html("<g><title>{}</title>{}</g>", label, _text(0, size, shown, size=size))
+        if shown != label
+        else _text(0, size, shown, size=size),
+        _text(width, size, value, size=size, anchor="end", fill=INK if total else MUTED),
+    ]
+    # Half a stroke in from the edges, so the outline is not clipped.
+    inset = 0.5
+    bar_width = width - 2 * inset
+    if total:
+        if count:
+            body.append(
+                format_html(
+                    '<rect class="share" x="{}" y="{}" width="{}" height="{}" fill="{}"/>',
+                    _num(inset),
+                    line,
+                    _num(bar_width * count / total),
+                    bar_height,
+                    SHARE_COLOUR,
+                )
+            )
+        body.append(
+            format_html(
+                '<rect class="frame" x="{}" y="{}" width="{}" height="{}" fill="none" stroke="{}" stroke-width="0.75"/>',
+                _num(inset),
+                line,
+                _num(bar_width),
+                bar_height,
+                FRAME,
+            )
+        )
+    desc = _("%(label)s: %(value)s") % {"label": label, "value": value}
+    return _svg(chart_id=chart_id, title=title, desc=desc, width=width, height=line + bar_height + 1, body=body)

@@ -1,0 +1,115 @@
+"""A meeting report rendered from a snapshot: a PDF laid out like a CMS meeting document.
+
+The PDF is HTML and CSS made by Django templates and laid out by WeasyPrint. WeasyPrint fetches
+nothing but the embedded fonts: a narrative that names an image or a stylesheet gets no request
+out of the renderer. The Excel version of the same content is in reports/workbook.py.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.request import url2pathname
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from reports import charts
+from reports.snapshot import STATUS_ORDER, Snapshot, status_label
+
+FONT_FILES = {"normal": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
+
+Progress = Callable[[int, str], None]
+
+
+def font_urls() -> dict[str, str]:
+    directory = Path(settings.REPORT_FONT_DIRECTORY)
+    return {weight: (directory / name).as_uri() for weight, name in FONT_FILES.items()}
+
+
+class FontsOnlyFetcher(URLFetcher):
+    """Gives WeasyPrint the report's font files and refuses every other address."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols=("file",))
+        self.allowed = set(font_urls().values())
+
+    def fetch(self, url, headers=None):
+        if url not in self.allowed:
+            raise ValueError(f"The report fetches no resource: {url}")
+        path = Path(url2pathname(url.removeprefix("file:")))
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": "font/ttf"})
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal holding `text`."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def page_number_content() -> str:
+    """ "Page 3 of 12" in the report's language, as a CSS `content` value with page counters."""
+    text = _("Page %(page)s of %(pages)s") % {"page": "\0page\0", "pages": "\0pages\0"}
+    parts = []
+    for index, piece in enumerate(text.split("\0")):
+        if index % 2:
+            parts.append(f"counter({piece})")
+        elif piece:
+            parts.append(css_string(piece))
+    return " ".join(parts)
+
+
+def status_legend() -> list[dict]:
+    return [{"key": key, "symbol": charts.STATUS_STYLE[key].symbol, "label": status_label(key)} for key in STATUS_ORDER]
+
+
+def charts_of(snapshot: Snapshot) -> list[dict]:
+    """The summary charts of each instrument, as SVG."""
+    drawn = []
+    for part in snapshot.parts:
+        by_objective = charts.status_bars(
+            [(figure.label, figure.counts) for figure in part.by_objective],
+            title=_("Status by objective: %(instrument)s") % {"instrument": part.instrument.short_title},
+        )
+        by_unit = None
+        if len(part.by_unit) > 1:
+            by_unit = charts.status_bars(
+                [(figure.label, figure.counts) for figure in part.by_unit],
+                title=_("Status by reporting unit: %(instrument)s") % {"instrument": part.instrument.short_title},
+            )
+        high = None
+        if part.has_priorities:
+            high = charts.share_bar(
+                part.high_priority.count,
+                part.high_priority.total,
+                title=_("High priority activities with progress: %(instrument)s")
+                % {"instrument": part.instrument.short_title},
+                label=_("High priority activities with progress"),
+            )
+        drawn.append({"part": part, "by_objective": by_objective, "by_unit": by_unit, "high": high})
+    return drawn
+
+
+def report_html(snapshot: Snapshot) -> str:
+    with translation.override(snapshot.language):
+        context = {
+            "snapshot": snapshot,
+            "meeting": snapshot.meeting,
+            "charts": charts_of(snapshot),
+            "fonts": font_urls(),
+            "page_number": page_number_content(),
+            "symbol_css": css_string(snapshot.meeting.symbol or snapshot.meeting.name),
+            "status_legend": status_legend(),
+        }
+        return render_to_string("reports/pdf/report.html", context)
+
+
+def render_pdf(snapshot: Snapshot, progress: Progress | None = None) -> bytes:
+    progress = progress or (lambda percent, step: None)
+    progress(30, "templating")
+    html = report_html(snapshot)
+    progress(40, "layout")
+    document = HTML(string=html, url_fetcher=FontsOnlyFetcher()).render()
+    progress(85, "writing")
+    return document.write_pdf()

@@ -1,0 +1,432 @@
+"""What a meeting report says: the state of the instruments as at a meeting's cut-off date.
+
+Only accepted updates count, and only those accepted before the end of the cut-off day: an update
+submitted or accepted later is not part of the report, so generating it again gives the same
+content. Per item and reporting unit, the state at the cut-off is the accepted update with the
+latest submission (as the reporting workflow does for the current state).
+
+The snapshot holds plain data, read in the report's language; the PDF and the workbook are both
+drawn from it.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone, translation
+
+from actions.models import DuePrecision, Instrument, Item, Meeting, Priority, ReportingUnit, Status, StatusUpdate
+from actions.models.progress import PROGRESS_STATUSES, SETTLED_STATUSES
+
+# The key used in status counts for an item a unit has not reported on by the cut-off.
+NO_REPORT = "none"
+# The order of statuses in figures and legends, "no report" last.
+STATUS_ORDER = (*Status.values, NO_REPORT)
+
+
+def cutoff_end(day: datetime.date) -> datetime.datetime:
+    """The first moment after the cut-off day, in the site's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One item in one unit at the cut-off: the accepted update then in force, if any."""
+
+    status: str = NO_REPORT
+    progress: int | None = None
+    refers_to: datetime.date | None = None
+    update_id: int | None = None
+
+    @property
+    def reported(self) -> bool:
+        return self.status != NO_REPORT
+
+    @property
+    def has_progress(self) -> bool:
+        return self.status in PROGRESS_STATUSES
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in SETTLED_STATUSES
+
+    @property
+    def label(self) -> str:
+        return status_label(self.status)
+
+
+def status_label(status: str) -> str:
+    if status == NO_REPORT:
+        return str(translation.pgettext("status", "No report"))
+    return str(Status(status).label)
+
+
+@dataclass
+class Row:
+    """An item of an instrument, in the order of its hierarchy.
+
+    `cells` maps each unit in the report that the item applies to onto its state; headings
+    (objectives, issues, sections) have no cells.
+    """
+
+    item: Item
+    trackable: bool
+    cells: dict[int, Cell] = field(default_factory=dict)
+
+    @property
+    def depth(self) -> int:
+        return self.item.depth
+
+
+@dataclass
+class Figure:
+    """Status counts of one group (an objective, a unit): how many items in each status."""
+
+    label: str
+    counts: Counter
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def with_progress(self) -> int:
+        return sum(self.counts[status] for status in PROGRESS_STATUSES)
+
+
+@dataclass
+class Share:
+    """How many of `total` items have progress."""
+
+    count: int
+    total: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.count / self.total if self.total else None
+
+
+@dataclass
+class Gap:
+    """An item that some units have not moved on: overdue, or high priority without progress."""
+
+    item: Item
+    units: list[ReportingUnit]
+    cells: list[Cell]
+
+    @property
+    def pairs(self) -> list[tuple[ReportingUnit, Cell]]:
+        return list(zip(self.units, self.cells, strict=True))
+
+
+@dataclass
+class Change:
+    """An item whose state in a unit differs between the previous meeting's cut-off and this one."""
+
+    item: Item
+    unit: ReportingUnit
+    before: Cell
+    after: Cell
+
+
+@dataclass
+class InstrumentPart:
+    instrument: Instrument
+    units: list[ReportingUnit]
+    rows: list[Row]
+    by_objective: list[Figure]
+    by_unit: list[Figure]
+    high_priority: Share
+    has_priorities: bool
+    narratives: list[StatusUpdate]
+    overdue: list[Gap]
+    high_without_progress: list[Gap]
+    changes: list[Change]
+
+    @property
+    def activity_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.trackable]
+
+    @property
+    def numbered_count(self) -> int:
+        return sum(1 for row in self.rows if row.item.kind in Item.NUMBERED_KINDS)
+
+    # The figures below count numbered activities once in each unit they apply to.
+    @property
+    def pair_count(self) -> int:
+        return sum(figure.total for figure in self.by_unit)
+
+    @property
+    def reported_count(self) -> int:
+        return self.pair_count - sum(figure.counts[NO_REPORT] for figure in self.by_unit)
+
+    @property
+    def progress_count(self) -> int:
+        return sum(figure.with_progress for figure in self.by_unit)
+
+    @property
+    def completed_count(self) -> int:
+        return sum(figure.counts[Status.COMPLETED] for figure in self.by_unit)
+
+
+@dataclass
+class UnitAnnex:
+    """One unit's state on every item of every instrument in the report."""
+
+    unit: ReportingUnit
+    parts: list[tuple[Instrument, list[tuple[Item, Cell]]]]
+
+
+@dataclass
+class Snapshot:
+    meeting: Meeting
+    previous_meeting: Meeting | None
+    language: str
+    unit: ReportingUnit | None
+    units: list[ReportingUnit]
+    parts: list[InstrumentPart]
+    annexes: list[UnitAnnex]
+    totals: Counter
+
+    @property
+    def cutoff(self) -> datetime.date:
+        return self.meeting.cutoff
+
+    @property
+    def is_regional(self) -> bool:
+        return self.unit is None
+
+    @property
+    def activity_codes(self) -> list[str]:
+        return [row.item.code for part in self.parts for row in part.activity_rows if row.item.code]
+
+
+def previous_meeting(meeting: Meeting) -> Meeting | None:
+    """The meeting with the latest cut-off before this one's, whatever its body."""
+    return Meeting.objects.filter(cutoff__lt=meeting.cutoff).exclude(pk=meeting.pk).order_by("-cutoff", "-pk").first()
+
+
+def states_at(day: datetime.date, items: list[Item], units: list[ReportingUnit]) -> dict[tuple[int, int], Cell]:
+    """Per (item id, unit id), the accepted update in force at the end of `day`."""
+    if not items or not units:
+        return {}
+    instruments = {item.instrument_id for item in items}
+    accepted = (
+        StatusUpdate.objects.filter(
+            state=StatusUpdate.State.ACCEPTED,
+            reviewed_at__lt=cutoff_end(day),
+            item__instrument_id__in=instruments,
+            unit__in=units,
+        )
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("item_id"), F("unit_id")],
+                order_by=[F("submitted_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(newest=1)
+        .values_list("item_id", "unit_id", "status", "progress", "refers_to", "pk")
+    )
+    return {
+        (item_id, unit_id): Cell(status=status, progress=progress, refers_to=refers_to, update_id=pk)
+        for item_id, unit_id, status, progress, refers_to, pk in accepted
+    }
+
+
+def period_narratives(meeting: Meeting, instruments: list[Instrument], units: list[ReportingUnit]):
+    """Accepted updates of the reporting period with a narrative: submitted within the period, or
+    about work within it, and accepted by the cut-off."""
+    in_period = Q(submitted_at__date__range=(meeting.period_start, meeting.period_end)) | Q(
+        refers_to__range=(meeting.period_start, meeting.period_end)
+    )
+    return list(
+        StatusUpdate.objects.filter(
+            in_period,
+            state=StatusUpdate.State.ACCEPTED,
+            reviewed_at__lt=cutoff_end(meeting.cutoff),
+            item__instrument__in=instruments,
+            unit__in=units,
+        )
+        .exclude(narrative="")
+        .select_related("item", "unit")
+        .only(
+            "item__instrument_id",
+            "item__code",
+            "item__key",
+            "item__sort_key",
+            "unit__code",
+            "unit__name",
+            "unit__position",
+            "status",
+            "progress",
+            "narrative",
+            "narrative_language",
+            "refers_to",
+            "submitted_at",
+        )  # fmt: skip
+        .order_by("item__sort_key", "unit__position", "submitted_at", "pk")
+    )
+
+
+def _units_of(item: Item, unit_ids: set[int]) -> list[int]:
+    return [unit.pk for unit in item.applies_to.all() if unit.pk in unit_ids]
+
+
+def _top_level(item: Item, by_pk: dict[int, Item]) -> Item:
+    while item.parent_id is not None:
+        item = by_pk[item.parent_id]
+    return item
+
+
+def take(meeting: Meeting, instruments: list[Instrument], unit: ReportingUnit | None, language: str) -> Snapshot:
+    """The snapshot of `instruments` as at `meeting`'s cut-off, for one unit or (None) the region."""
+    with translation.override(language):
+        return _take(meeting, instruments, unit, language)
+
+
+def _take(meeting, instruments, unit, language) -> Snapshot:
+    instruments = sorted(instruments, key=lambda instrument: instrument.position)
+    if unit is not None:
+        report_units = [unit]
+    else:
+        report_units = list(
+            ReportingUnit.objects.filter(instruments__in=instruments).distinct().order_by("position", "code")
+        )
+    unit_by_pk = {reporting_unit.pk: reporting_unit for reporting_unit in report_units}
+    items = list(
+        Item.objects.filter(instrument__in=instruments)
+        .select_related("instrument")
+        .prefetch_related(Prefetch("applies_to", queryset=ReportingUnit.objects.only("pk")))
+        .order_by("instrument__position", "sort_key", "depth")
+    )
+    if unit is not None:
+        # One unit's report leaves out the activities that are not its own, keeping their headings.
+        items = _own_items(items, unit.pk)
+    previous = previous_meeting(meeting)
+    now = states_at(meeting.cutoff, items, report_units)
+    before = states_at(previous.cutoff, items, report_units) if previous else {}
+    narratives = period_narratives(meeting, instruments, report_units)
+
+    by_pk = {item.pk: item for item in items}
+    parts = []
+    totals = Counter()
+    for instrument in instruments:
+        own_items = [item for item in items if item.instrument_id == instrument.pk]
+        if unit is not None and not own_items:
+            continue  # The instrument asks nothing of this unit.
+        part_unit_ids = {
+            reporting_unit.pk for reporting_unit in instrument.applies_to.all() if reporting_unit.pk in unit_by_pk
+        }
+        part_units = [reporting_unit for pk, reporting_unit in unit_by_pk.items() if pk in part_unit_ids]
+        rows = []
+        for item in own_items:
+            trackable = item.kind in Item.TRACKABLE_KINDS
+            cells = {}
+            if trackable:
+                cells = {pk: now.get((item.pk, pk), Cell()) for pk in _units_of(item, part_unit_ids)}
+            rows.append(Row(item=item, trackable=trackable, cells=cells))
+        part = _part(instrument, part_units, rows, by_pk, before, unit_by_pk, meeting.cutoff)
+        part.narratives = [update for update in narratives if update.item.instrument_id == instrument.pk]
+        for figure in part.by_unit:
+            totals.update(figure.counts)
+        parts.append(part)
+
+    annexes = []
+    for reporting_unit in report_units:
+        unit_parts = []
+        for part in parts:
+            lines = [(row.item, row.cells[reporting_unit.pk]) for row in part.rows if reporting_unit.pk in row.cells]
+            if lines:
+                unit_parts.append((part.instrument, lines))
+        annexes.append(UnitAnnex(unit=reporting_unit, parts=unit_parts))
+
+    return Snapshot(
+        meeting=meeting,
+        previous_meeting=previous,
+        language=language,
+        unit=unit,
+        units=report_units,
+        parts=parts,
+        annexes=annexes,
+        totals=totals,
+    )
+
+
+def _own_items(items: list[Item], unit_pk: int) -> list[Item]:
+    """The unit's trackable items and the headings above them."""
+    kept_paths = {item.path for item in items if item.kind in Item.TRACKABLE_KINDS and any(
+        applied.pk == unit_pk for applied in item.applies_to.all()
+    )}  # fmt: skip
+    return [
+        item
+        for item in items
+        if item.path in kept_paths
+        or (item.kind not in Item.TRACKABLE_KINDS and any(path.startswith(item.path) for path in kept_paths))
+    ]
+
+
+def _is_overdue(item: Item, cell: Cell, day: datetime.date) -> bool:
+    """Past its due date at the cut-off and not settled (completed, ongoing, not applicable)."""
+    return (
+        item.due is not None and item.due < day and item.due_precision != DuePrecision.ONGOING and not cell.is_settled
+    )
+
+
+def _objective_label(item: Item) -> str:
+    text = item.text.split("\n", 1)[0]
+    return f"{item.code} {text}".strip() if item.code else text
+
+
+def _part(instrument, units, rows, by_pk, before, unit_by_pk, cutoff) -> InstrumentPart:
+    objective_counts: dict[int, Counter] = defaultdict(Counter)
+    unit_counts: dict[int, Counter] = {reporting_unit.pk: Counter() for reporting_unit in units}
+    high = Share(0, 0)
+    overdue, high_gaps, changes = [], [], []
+    for row in rows:
+        item = row.item
+        if not row.trackable:
+            continue
+        numbered = item.kind in Item.NUMBERED_KINDS
+        late_units, late_cells, idle_units, idle_cells = [], [], [], []
+        for unit_pk, cell in row.cells.items():
+            reporting_unit = unit_by_pk[unit_pk]
+            if numbered:
+                objective_counts[_top_level(item, by_pk).pk][cell.status] += 1
+                unit_counts[unit_pk][cell.status] += 1
+            if item.priority == Priority.HIGH:
+                high.total += 1
+                high.count += cell.has_progress
+                if not cell.has_progress:
+                    idle_units.append(reporting_unit)
+                    idle_cells.append(cell)
+            if _is_overdue(item, cell, cutoff):
+                late_units.append(reporting_unit)
+                late_cells.append(cell)
+            previous = before.get((item.pk, unit_pk), Cell())
+            if previous.status != cell.status or previous.progress != cell.progress:
+                changes.append(Change(item=item, unit=reporting_unit, before=previous, after=cell))
+        if late_units:
+            overdue.append(Gap(item=item, units=late_units, cells=late_cells))
+        if idle_units:
+            high_gaps.append(Gap(item=item, units=idle_units, cells=idle_cells))
+    objectives = [row.item for row in rows if row.item.parent_id is None]
+    return InstrumentPart(
+        instrument=instrument,
+        units=units,
+        rows=rows,
+        by_objective=[
+            Figure(label=_objective_label(objective), counts=objective_counts[objective.pk])
+            for objective in objectives
+            if objective_counts[objective.pk]
+        ],
+        by_unit=[Figure(label=reporting_unit.name, counts=unit_counts[reporting_unit.pk]) for reporting_unit in units],
+        high_priority=high,
+        has_priorities=any(row.item.priority == Priority.HIGH for row in rows),
+        narratives=[],
+        overdue=overdue,
+        high_without_progress=high_gaps,
+        changes=changes,
+    )

@@ -1,0 +1,143 @@
+"""The PDF of a meeting report, opened and read back."""
+
+import datetime
+import io
+import re
+
+import pytest
+from django.utils import translation
+from pypdf import PdfReader
+
+from actions.models import Instrument, Item, ReportingUnit, Status
+from reports.documents import FontsOnlyFetcher, font_urls, render_pdf, report_html
+from reports.snapshot import take
+from reports.tests.meetings import accepted, meeting
+
+pytestmark = pytest.mark.django_db
+
+CUTOFF = datetime.date(2025, 12, 23)
+
+
+def read(data: bytes) -> tuple[PdfReader, list[str]]:
+    reader = PdfReader(io.BytesIO(data))
+    return reader, [page.extract_text() for page in reader.pages]
+
+
+def embedded_fonts(reader: PdfReader) -> dict[str, bool]:
+    """Each font the pages use, and whether its program is in the file."""
+    fonts = {}
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            described = descendants[0].get_object() if descendants else font
+            descriptor = described.get("/FontDescriptor").get_object()
+            fonts[str(font["/BaseFont"])] = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return fonts
+
+
+def trackable_codes(unit_code: str | None = None) -> list[str]:
+    items = Item.objects.filter(kind__in=Item.TRACKABLE_KINDS).exclude(code="")
+    if unit_code:
+        items = items.filter(applies_to__code=unit_code)
+    return list(items.values_list("code", flat=True))
+
+
+def compact(text: str) -> str:
+    # Text extraction breaks lines and may split a code such as "1.3.1 (d)" at the space.
+    return re.sub(r"\s+", "", text)
+
+
+# The words a reader of each language sees on the cover and in every running footer.
+LANGUAGE_WORDS = {
+    "en": ("Summary", "Page 2 of"),
+    "ru": ("Сводка", "Страница 2 из"),
+    "mn": ("Хураангуй", "Хуудас 2 /"),
+    "kk": ("Қорытынды", "2-бет"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "mn", "kk"])
+def test_a_unit_report_reads_back_in_each_language(people, language):
+    accepted(people, "2.2.1", "MN", on=datetime.date(2024, 5, 2), status=Status.COMPLETED, progress=100,
+             narrative="Passages for kulan were opened in the railway fence.")  # fmt: skip
+    cop = meeting(cutoff=CUTOFF)
+    snapshot = take(cop, list(Instrument.objects.all()), ReportingUnit.objects.get(code="MN"), language)
+    reader, pages = read(render_pdf(snapshot))
+    text = "\n".join(pages)
+
+    assert len(reader.pages) >= 10
+    # Fonts: DejaVu, embedded, so that Ө Ү Қ Ә show on any reader's machine.
+    fonts = embedded_fonts(reader)
+    assert fonts and all(fonts.values())
+    assert all("DejaVu" in name for name in fonts)
+    # The cover: symbol, meeting, place.
+    assert "UNEP/CMS/COP15/Inf.X" in pages[0]
+    assert "COP15" in pages[0] and "Campo Grande, Brazil" in pages[0]
+    summary_word, page_words = LANGUAGE_WORDS[language]
+    assert summary_word in text
+    # Running header (symbol) and page numbers on the pages after the cover, none on the cover.
+    assert "UNEP/CMS/COP15/Inf.X" in pages[1]
+    assert page_words in pages[1]
+    assert f"{len(reader.pages)}" in pages[-1]
+    # Every activity, recommendation, action and sub-item of Mongolia is in the matrix.
+    missing = [code for code in trackable_codes("MN") if compact(code) not in compact(text)]
+    assert missing == []
+    assert "Passages for kulan were opened in the railway fence." in text
+
+
+def test_the_regional_report_lists_every_activity_of_every_unit(people):
+    accepted(people, "1.1.1", "KZ", on=datetime.date(2024, 3, 1), status=Status.IN_PROGRESS, progress=40)
+    cop = meeting(cutoff=CUTOFF)
+    snapshot = take(cop, list(Instrument.objects.all()), None, "en")
+    reader, pages = read(render_pdf(snapshot))
+    text = "\n".join(pages)
+    assert len(reader.pages) > 50
+    assert [code for code in trackable_codes() if compact(code) not in compact(text)] == []
+    # Annexes: one per reporting unit, each starting on its own page.
+    annexes = [page for page in pages if re.search(r"^Annex \d+: ", page, re.MULTILINE)]
+    assert len({re.search(r"Annex (\d+):", page).group(1) for page in annexes}) == ReportingUnit.objects.count()
+    # The matrix header is repeated on each page the table runs over.
+    matrix_pages = [page for page in pages if "status matrix" in page and "CAMI" in page]
+    assert len(matrix_pages) > 5
+    assert all("AF" in page and "UZ" in page for page in matrix_pages)
+
+
+def test_the_document_follows_the_meeting_document_layout(people):
+    accepted(people, "2.2.1", "KZ", on=datetime.date(2024, 5, 2), status=Status.IN_PROGRESS)
+    previous = meeting("COP14", cutoff=datetime.date(2023, 11, 14), period_start=datetime.date(2019, 11, 20))
+    cop = meeting(cutoff=CUTOFF)
+    snapshot = take(cop, list(Instrument.objects.filter(slug="cami-pow")), ReportingUnit.objects.get(code="KZ"), "en")
+    with translation.override("en"):
+        html = report_html(snapshot)
+    # Page rules a meeting document needs: page numbers, running header, repeated table headers,
+    # rows kept whole, fonts embedded from files, and the matrix across the page.
+    assert "counter(page)" in html and "counter(pages)" in html
+    assert "string(part)" in html
+    assert "thead { display: table-header-group; }" in html
+    assert "tr { break-inside: avoid; }" in html
+    assert "@font-face" in html and "DejaVuSans.ttf" in html
+    assert "size: A4 landscape" in html
+    text = "\n".join(read(render_pdf(snapshot))[1])
+    assert f"{previous.name}" in text
+    # Changes since the previous meeting: 2.2.1 went from no report to in progress.
+    changes = text[text.index("Changes since the previous meeting") :]
+    assert "2.2.1" in changes and "No report" in changes and "In progress" in changes
+
+
+def test_a_narrative_is_text_and_the_renderer_fetches_only_the_fonts(people, tmp_path):
+    target = tmp_path / "secret.txt"
+    target.write_text("secret")
+    narrative = f'<img src="{target.as_uri()}"><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+    accepted(people, "2.2.1", "KZ", on=datetime.date(2024, 5, 2), narrative=narrative)
+    snapshot = take(meeting(cutoff=CUTOFF), list(Instrument.objects.filter(slug="cami-pow")), None, "en")
+    html = report_html(snapshot)
+    # The narrative is text in the document, not markup.
+    assert "<img src" not in html and "&lt;img src=" in html
+    assert "<img src" in "\n".join(read(render_pdf(snapshot))[1])
+    fetcher = FontsOnlyFetcher()
+    for url in (target.as_uri(), "http://127.0.0.1:9/x.css", "file:///etc/hostname"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    assert fetcher.fetch(font_urls()["normal"]).read(4) == b"\x00\x01\x00\x00"
