@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,14 @@ from reports.models import MeetingReport
 REGION = "region"
 
 
+class MeetingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, meeting):
+        return _("%(meeting)s, cut-off %(cutoff)s") % {
+            "meeting": meeting.name,
+            "cutoff": date_format(meeting.cutoff, "DATE_FORMAT"),
+        }
+
+
 class MeetingReportForm(forms.Form):
     """What to report: the meeting (its cut-off), instruments, scope, language and format.
 
@@ -17,9 +26,7 @@ class MeetingReportForm(forms.Form):
     Secretariat, their own units for a focal point.
     """
 
-    meeting = forms.ModelChoiceField(
-        label=_("Meeting"), queryset=Meeting.objects.order_by("-starts_on"), empty_label=None
-    )
+    meeting = MeetingChoiceField(label=_("Meeting"), queryset=Meeting.objects.order_by("-starts_on"), empty_label=None)
     instruments = forms.ModelMultipleChoiceField(
         label=_("Instruments"), queryset=Instrument.objects.all(), widget=forms.CheckboxSelectMultiple
     )

@@ -168,3 +168,30 @@ def test_a_changed_password_is_kept():
     load()
     user.refresh_from_db()
     assert user.check_password("something-else-entirely")
+
+
+def test_real_cop_meetings_with_cutoffs_between_the_updates():
+    from actions.models import Meeting
+
+    load()
+    load()
+    meetings = list(Meeting.objects.values_list("name", "place", "starts_on", "ends_on", "cutoff"))
+    assert [(name[-7:], place) for name, place, *_dates in meetings] == [
+        ("(COP11)", "Quito, Ecuador"),
+        ("(COP12)", "Manila, Philippines"),
+        ("(COP13)", "Gandhinagar, India"),
+        ("(COP14)", "Samarkand, Uzbekistan"),
+        ("(COP15)", "Campo Grande, Brazil"),
+    ]
+    assert [(str(starts), str(ends)) for _name, _place, starts, ends, _cutoff in meetings][-1] == (
+        "2026-03-23",
+        "2026-03-29",
+    )
+    cop14, cop15 = (cutoff for *_rest, cutoff in meetings[-2:])
+    accepted = StatusUpdate.objects.filter(state=StatusUpdate.State.ACCEPTED)
+    # The 2021 assessment was accepted before COP14's cut-off; the 2023 updates between the two.
+    assert accepted.filter(reviewed_at__date__lte=cop14).count() == 1
+    assert accepted.filter(reviewed_at__date__gt=cop14, reviewed_at__date__lte=cop15).count() == 5
+    for update in accepted:
+        steps = dict(update.events.values_list("action", "at"))
+        assert steps["submitted"] == update.submitted_at and steps["accepted"] == update.reviewed_at
