@@ -6,9 +6,7 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -128,29 +126,6 @@ def test_generating_archives_the_file_with_its_hash(people, client, immediate, r
     assert b"".join(download.streaming_content) == data
     archive = client.get(reverse("reports:meeting_reports")).content.decode()
     assert reverse("reports:report_file", args=[archived.pk]) in archive
-
-
-def test_a_report_is_generated_by_the_worker_while_the_page_waits(people, client, reports_storage,
-                                                                 django_capture_on_commit_callbacks):  # fmt: skip
-    cop = meeting(cutoff=CUTOFF)
-    client.force_login(people["aigerim"])
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("reports:meeting_reports"), form(cop, "KZ", language="kk"))
-    archived = MeetingReport.objects.get()
-    # The request returned at once: the work waits in the queue.
-    assert archived.state == MeetingReport.State.QUEUED
-    assert DBTaskResult.objects.count() == 1
-    waiting = client.get(archived.get_absolute_url()).content.decode()
-    assert 'http-equiv="refresh"' in waiting and "<progress" in waiting
-
-    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-
-    archived.refresh_from_db()
-    assert archived.state == MeetingReport.State.READY and archived.percent == 100
-    assert archived.started_at <= archived.finished_at
-    assert load_workbook(io.BytesIO(archived.file.read())).sheetnames
-    ready = client.get(archived.get_absolute_url()).content.decode()
-    assert 'http-equiv="refresh"' not in ready
 
 
 def test_a_failed_generation_says_so_and_keeps_no_file(people, client, immediate, reports_storage, monkeypatch,
