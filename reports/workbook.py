@@ -123,6 +123,15 @@ def _rows(sheet, columns: Sequence[Column], rows: Iterable[Sequence], first_row:
     return number
 
 
+def _activity_columns(text_width: int) -> list[Column]:
+    """The columns that name an activity, first in every table."""
+    return [
+        Column(_("Instrument"), 18, style=WRAPPED),
+        Column(_("Code"), 11),
+        Column(_("Activity"), text_width, style=WRAPPED),
+    ]
+
+
 def _table_sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence], freeze="A2"):
     """A sheet holding one table, its header row frozen and filtered."""
     sheet = workbook.create_sheet(_sheet_title(title))
@@ -335,9 +344,7 @@ def _summary(workbook: Workbook, snapshot: Snapshot) -> None:
 
 def _matrix(workbook: Workbook, snapshot: Snapshot) -> None:
     columns = [
-        Column(_("Instrument"), 18, style=WRAPPED),
-        Column(_("Code"), 11),
-        Column(_("Activity"), 60, style=WRAPPED),
+        *_activity_columns(60),
         Column(pgettext("field", "Priority"), 13),
         Column(_("Due"), 12, style=DATE),
     ]
@@ -376,9 +383,7 @@ def _matrix(workbook: Workbook, snapshot: Snapshot) -> None:
 
 def _narratives(workbook: Workbook, snapshot: Snapshot) -> None:
     columns = [
-        Column(_("Instrument"), 18, style=WRAPPED),
-        Column(_("Code"), 11),
-        Column(_("Activity"), 45, style=WRAPPED),
+        *_activity_columns(45),
         Column(_("Reporting unit"), 20, style=WRAPPED),
         Column(pgettext("field", "Status"), 20, style=WRAPPED),
         Column(_("Progress (%)"), 11, style=NUMBER),
@@ -417,9 +422,7 @@ def _narratives(workbook: Workbook, snapshot: Snapshot) -> None:
 
 def _gaps(workbook: Workbook, snapshot: Snapshot) -> None:
     columns = [
-        Column(_("Instrument"), 18, style=WRAPPED),
-        Column(_("Code"), 11),
-        Column(_("Activity"), 50, style=WRAPPED),
+        *_activity_columns(50),
         Column(_("Due"), 12, style=DATE),
         Column(pgettext("field", "Priority"), 13),
         Column(_("Reporting unit"), 20, style=WRAPPED),
@@ -461,9 +464,7 @@ def _gaps(workbook: Workbook, snapshot: Snapshot) -> None:
 
 def _changes(workbook: Workbook, snapshot: Snapshot) -> None:
     columns = [
-        Column(_("Instrument"), 18, style=WRAPPED),
-        Column(_("Code"), 11),
-        Column(_("Activity"), 50, style=WRAPPED),
+        *_activity_columns(50),
         Column(_("Reporting unit"), 20, style=WRAPPED),
         Column(_("Before"), 24, style=WRAPPED),
         Column(_("Now"), 24, style=WRAPPED),
@@ -490,9 +491,7 @@ def _changes(workbook: Workbook, snapshot: Snapshot) -> None:
 def _annex(workbook: Workbook, snapshot: Snapshot) -> None:
     columns = [
         Column(_("Reporting unit"), 20, style=WRAPPED),
-        Column(_("Instrument"), 18, style=WRAPPED),
-        Column(_("Code"), 11),
-        Column(_("Activity"), 60, style=WRAPPED),
+        *_activity_columns(60),
         Column(pgettext("field", "Status"), 20, style=WRAPPED),
         Column(_("Progress (%)"), 11, style=NUMBER),
         Column(_("The work refers to"), 13, style=DATE),

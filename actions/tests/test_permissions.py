@@ -6,11 +6,12 @@ LOGIN means the anonymous visitor is sent to the sign-in page.
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from actions.models import StatusUpdate
 from actions.permissions import allowed
 from actions.tests.reporting import workflow
+from actions.tests.urls import url_names
 
 pytestmark = pytest.mark.django_db
 
@@ -172,21 +173,7 @@ def test_public_progress_shows_accepted_updates_only(client, people, settings):
     assert visible == {updates["accepted_kz"]}
 
 
-def reporting_url_names():
-    names = set()
-
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and pattern.name and namespace == "actions":
-                names.add(f"actions:{pattern.name}")
-
-    walk(get_resolver().url_patterns, None)
-    return names
-
-
 def test_every_page_has_an_entry_in_the_matrix():
     covered = {entry[0] for entry in MATRIX} | {entry[0] for entry in WRITES} | PUBLIC
     covered |= {"actions:update_new"}
-    assert reporting_url_names() - covered == set()
+    assert url_names("actions") - covered == set()

@@ -6,12 +6,13 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from actions.models import Instrument, ReportingUnit, Status
 from actions.tests.reporting import report
+from actions.tests.urls import url_names
 from reports import services
 from reports.models import MeetingReport
 from reports.snapshot import take
@@ -244,20 +245,6 @@ def test_the_form_offers_each_person_what_they_may_generate(people, client):
     assert '<form method="post" class="update-form report-form"' not in page
 
 
-def reports_url_names():
-    names = set()
-
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and pattern.name and namespace == "reports":
-                names.add(f"reports:{pattern.name}")
-
-    walk(get_resolver().url_patterns, None)
-    return names
-
-
 def test_every_report_page_has_an_entry_in_the_matrix():
     public = {"reports:open_data"}
-    assert reports_url_names() - {name for name, _which, _expected in READ} - public == set()
+    assert url_names("reports") - {name for name, _which, _expected in READ} - public == set()
