@@ -252,21 +252,6 @@ def period_narratives(meeting: Meeting, instruments: list[Instrument], units: li
         )
         .exclude(narrative="")
         .select_related("item", "unit")
-        .only(
-            "item__instrument_id",
-            "item__code",
-            "item__key",
-            "item__sort_key",
-            "unit__code",
-            "unit__name",
-            "unit__position",
-            "status",
-            "progress",
-            "narrative",
-            "narrative_language",
-            "refers_to",
-            "submitted_at",
-        )  # fmt: skip
         .order_by("item__sort_key", "unit__position", "submitted_at", "pk")
     )
 

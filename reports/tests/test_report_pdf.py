@@ -141,3 +141,27 @@ def test_a_narrative_is_text_and_the_renderer_fetches_only_the_fonts(people, tmp
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert fetcher.fetch(font_urls()["normal"]).read(4) == b"\x00\x01\x00\x00"
+
+
+def queries_to_report(language: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.workbook import render_xlsx
+
+    with CaptureQueriesContext(connection) as captured:
+        snapshot = take(meeting(f"M{language}", cutoff=CUTOFF), list(Instrument.objects.all()), None, language)
+        report_html(snapshot)
+        render_xlsx(snapshot)
+    return len(captured)
+
+
+def test_the_queries_of_a_report_do_not_grow_with_its_narratives(people):
+    accepted(people, "1.1.1", "KZ", on=datetime.date(2025, 2, 1))
+    accepted(people, "2.3", "KZ", on=datetime.date(2025, 2, 1), instrument="vilm")
+    few = queries_to_report("kk")
+    for code in ("1.1.2", "1.1.3", "1.1.4", "1.2.1", "2.2.1"):
+        accepted(people, code, "KZ", on=datetime.date(2025, 3, 1))
+        accepted(people, code, "MN", on=datetime.date(2025, 3, 1))
+    assert queries_to_report("ru") == few
+    assert few < 30

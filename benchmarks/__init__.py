@@ -1,0 +1,1 @@
+"""Measurements of the tracker under load; see docs/benchmarks.md."""
