@@ -89,10 +89,6 @@ class MeetingReport(models.Model):
         return reverse("reports:report", args=[self.pk])
 
     @property
-    def is_regional(self) -> bool:
-        return self.unit_id is None
-
-    @property
     def scope_name(self) -> str:
         return str(self.unit) if self.unit_id else str(_("whole region"))
 

@@ -113,12 +113,7 @@ class Gap:
     """An item that some units have not moved on: overdue, or high priority without progress."""
 
     item: Item
-    units: list[ReportingUnit]
-    cells: list[Cell]
-
-    @property
-    def pairs(self) -> list[tuple[ReportingUnit, Cell]]:
-        return list(zip(self.units, self.cells, strict=True))
+    pairs: list[tuple[ReportingUnit, Cell]]
 
 
 @dataclass
@@ -193,10 +188,6 @@ class Snapshot:
     @property
     def cutoff(self) -> datetime.date:
         return self.meeting.cutoff
-
-    @property
-    def is_regional(self) -> bool:
-        return self.unit is None
 
     @property
     def activity_codes(self) -> list[str]:
@@ -375,7 +366,7 @@ def _part(instrument, units, rows, by_pk, before, unit_by_pk, cutoff) -> Instrum
         if not row.trackable:
             continue
         numbered = item.kind in Item.NUMBERED_KINDS
-        late_units, late_cells, idle_units, idle_cells = [], [], [], []
+        late, idle = [], []
         for unit_pk, cell in row.cells.items():
             reporting_unit = unit_by_pk[unit_pk]
             if numbered:
@@ -385,18 +376,16 @@ def _part(instrument, units, rows, by_pk, before, unit_by_pk, cutoff) -> Instrum
                 high.total += 1
                 high.count += cell.has_progress
                 if not cell.has_progress:
-                    idle_units.append(reporting_unit)
-                    idle_cells.append(cell)
+                    idle.append((reporting_unit, cell))
             if _is_overdue(item, cell, cutoff):
-                late_units.append(reporting_unit)
-                late_cells.append(cell)
+                late.append((reporting_unit, cell))
             previous = before.get((item.pk, unit_pk), Cell())
             if previous.status != cell.status or previous.progress != cell.progress:
                 changes.append(Change(item=item, unit=reporting_unit, before=previous, after=cell))
-        if late_units:
-            overdue.append(Gap(item=item, units=late_units, cells=late_cells))
-        if idle_units:
-            high_gaps.append(Gap(item=item, units=idle_units, cells=idle_cells))
+        if late:
+            overdue.append(Gap(item=item, pairs=late))
+        if idle:
+            high_gaps.append(Gap(item=item, pairs=idle))
     objectives = [row.item for row in rows if row.item.parent_id is None]
     return InstrumentPart(
         instrument=instrument,
