@@ -362,10 +362,10 @@ def generate_history(
             reset_queries()
         refresh_progress(touched)
     if connection.vendor == "postgresql":
-        # The planner should see the new volume now, not after autovacuum gets to it.
-        tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in (StatusUpdate, Progress))
+        # The planner should see the new volume now, not after autovacuum gets to it; the whole
+        # database, since the tables joined to the updates (items, their units) may never have been.
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {tables}")
+            cursor.execute("ANALYZE")
     return HistoryReport(
         updates=created,
         pairs=len(touched),

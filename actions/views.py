@@ -6,7 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -106,43 +107,71 @@ def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpRespons
         .order_by("source__sort_key"),
         "displayed_language": item.displayed_language(),
         "original_language": item.original_language,
-        "unit_progress": unit_progress(request.user, item, units) if item.kind in Item.TRACKABLE_KINDS else None,
+        "unit_progress": (
+            unit_progress(request.user, item, units, request.GET.get("history", ""), request.GET.get("page", ""))
+            if item.kind in Item.TRACKABLE_KINDS
+            else None
+        ),
     }
     return render(request, "actions/item_detail.html", context)
 
 
-def unit_progress(user, item: Item, units: list[ReportingUnit]) -> list[dict]:
-    """Each reporting unit of the item with its current status and the updates `user` may see."""
+# The updates shown per unit on an activity's page; the rest are a link away.
+RECENT_UPDATES = 5
+
+
+def unit_progress(user, item: Item, units: list[ReportingUnit], history: str = "", page: str = "") -> list[dict]:
+    """Each reporting unit of the item with its current status and the latest updates `user` may see.
+
+    A unit's whole history, page by page, is shown for the unit whose code `history` names. Years
+    of quarterly updates add up: the page reads a few per unit, not all of them.
+    """
     readable, writable = readable_unit_ids(user), writable_unit_ids(user)
     if readable is not None and not readable and not writable and not settings.PUBLIC_PROGRESS:
         return []
-    updates = (
-        StatusUpdate.objects.for_user(user)
-        .filter(item=item)
-        .select_related("author", "reviewed_by")
+    visible = StatusUpdate.objects.for_user(user).filter(item=item)
+    counts = dict(visible.values_list("unit_id").annotate(count=Count("pk")).order_by())
+    pending = set(visible.filter(state=StatusUpdate.State.SUBMITTED).values_list("unit_id", flat=True))
+    recent = (
+        visible.annotate(
+            recency=Window(RowNumber(), partition_by=[F("unit_id")], order_by=[F("created_at").desc(), F("pk").desc()])
+        )
+        .filter(recency__lte=RECENT_UPDATES)
+        .select_related("author")
         .prefetch_related("evidence")
-        .order_by("-created_at", "-pk")
+        .order_by("unit_id", "recency")
     )
     by_unit: dict[int, list[StatusUpdate]] = {}
-    for update in updates:
+    for update in recent:
         by_unit.setdefault(update.unit_id, []).append(update)
     progress = {row.unit_id: row for row in Progress.objects.filter(item=item).select_related("current")}
     rows = []
     for unit in units:
-        visible = by_unit.get(unit.pk, [])
         may_read = readable is None or unit.pk in readable or settings.PUBLIC_PROGRESS
         if not (may_read or unit.pk in writable):
             continue
-        current = progress.get(unit.pk).current if unit.pk in progress else None
-        rows.append(
-            {
-                "unit": unit,
-                "current": current if current is not None and current in visible else None,
-                "pending": any(update.state == StatusUpdate.State.SUBMITTED for update in visible),
-                "updates": visible,
-                "can_report": unit.pk in writable,
-            }
-        )
+        current = progress[unit.pk].current if unit.pk in progress else None
+        if current is not None and not allowed(user, "actions.view_update", current):
+            current = None
+        row = {
+            "unit": unit,
+            "current": current,
+            "pending": unit.pk in pending,
+            "updates": by_unit.get(unit.pk, []),
+            "count": counts.get(unit.pk, 0),
+            "can_report": unit.pk in writable,
+            "history": None,
+        }
+        if history == unit.code:
+            whole = (
+                visible.filter(unit=unit)
+                .select_related("author")
+                .prefetch_related("evidence")
+                .order_by("-created_at", "-pk")
+            )
+            row["history"] = Paginator(whole, 50).get_page(page)
+            row["updates"] = list(row["history"])
+        rows.append(row)
     return rows
 
 

@@ -123,7 +123,8 @@ def _svg(*, chart_id: str | None, title, desc: str, width: float, height: float,
     )
 
 
-def _percent(count: int, total: int) -> str:
+def percent_text(count: int, total: int) -> str:
+    """`count` of `total` as a percentage in the active language: whole, or with one decimal."""
     percent = round(100 * count / total, 1)
     return number_format(percent, 0 if percent == int(percent) else 1)
 
@@ -303,7 +304,7 @@ def share_bar(
         value = _("%(count)s of %(total)s (%(percent)s %%)") % {
             "count": number_format(count),
             "total": number_format(total),
-            "percent": _percent(count, total),
+            "percent": percent_text(count, total),
         }
     else:
         value = _("No data")

@@ -13,8 +13,7 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone, translation
 
 from actions.models import DuePrecision, Instrument, Item, Meeting, Priority, ReportingUnit, Status, StatusUpdate
@@ -86,6 +85,8 @@ class Figure:
 
     label: str
     counts: Counter
+    # The heading the figure counts under (an objective, an issue), if it is one.
+    item: Item | None = None
 
     @property
     def total(self) -> int:
@@ -139,6 +140,9 @@ class InstrumentPart:
     overdue: list[Gap]
     high_without_progress: list[Gap]
     changes: list[Change]
+    # Second-level headings (issues, landscapes, sections), where the instrument has them.
+    by_issue: list[Figure] = field(default_factory=list)
+    due_soon: list[Gap] = field(default_factory=list)
 
     @property
     def activity_rows(self) -> list[Row]:
@@ -194,36 +198,77 @@ class Snapshot:
         return [row.item.code for part in self.parts for row in part.activity_rows if row.item.code]
 
 
+def load_items(instruments: list[Instrument]) -> list[Item]:
+    """The instruments' items in their order, each with `unit_ids`: the ids of the units it applies to.
+
+    The ids come from the link table in one query: a prefetch would build a unit object (with its
+    names in four languages) for each of thousands of links.
+    """
+    by_pk = {instrument.pk: instrument for instrument in instruments}
+    items = sorted(
+        Item.objects.filter(instrument__in=instruments),
+        key=lambda item: (by_pk[item.instrument_id].position, item.sort_key, item.depth),
+    )
+    unit_ids = defaultdict(list)
+    links = Item.applies_to.through.objects.filter(item__instrument__in=instruments).order_by("reportingunit__position")
+    for item_id, unit_id in links.values_list("item_id", "reportingunit_id"):
+        unit_ids[item_id].append(unit_id)
+    for item in items:
+        # The instruments are at hand: joining them in would build one per item.
+        item.instrument = by_pk[item.instrument_id]
+        item.unit_ids = unit_ids[item.pk]
+    return items
+
+
+def units_of_instruments(instruments: list[Instrument]) -> list[ReportingUnit]:
+    """The units the instruments, or any of their items, apply to (CAMI assigns some activities to
+    the CMS Secretariat, which the programme as a whole does not name)."""
+    return list(
+        ReportingUnit.objects.filter(Q(instruments__in=instruments) | Q(items__instrument__in=instruments))
+        .distinct()
+        .order_by("position", "code")
+    )
+
+
+def instrument_unit_ids(instrument: Instrument, items: list[Item]) -> set[int]:
+    """The ids of the units the instrument or any of `items` (its own, from load_items) apply to."""
+    ids = {reporting_unit.pk for reporting_unit in instrument.applies_to.all()}
+    ids.update(unit_id for item in items for unit_id in item.unit_ids)
+    return ids
+
+
 def previous_meeting(meeting: Meeting) -> Meeting | None:
     """The meeting with the latest cut-off before this one's, whatever its body."""
     return Meeting.objects.filter(cutoff__lt=meeting.cutoff).exclude(pk=meeting.pk).order_by("-cutoff", "-pk").first()
 
 
 def states_at(day: datetime.date, items: list[Item], units: list[ReportingUnit]) -> dict[tuple[int, int], Cell]:
-    """Per (item id, unit id), the accepted update in force at the end of `day`."""
+    """Per (item id, unit id), the accepted update in force at the end of `day`.
+
+    One look-up per item and unit it applies to, each the newest accepted submission through the
+    index on (item, unit, state, submitted_at): years of history cost no more than a few updates.
+    """
     if not items or not units:
         return {}
-    instruments = {item.instrument_id for item in items}
-    accepted = (
+    in_force = (
         StatusUpdate.objects.filter(
+            item_id=OuterRef("item_id"),
+            unit_id=OuterRef("reportingunit_id"),
             state=StatusUpdate.State.ACCEPTED,
             reviewed_at__lt=cutoff_end(day),
-            item__instrument_id__in=instruments,
-            unit__in=units,
         )
-        .annotate(
-            newest=Window(
-                RowNumber(),
-                partition_by=[F("item_id"), F("unit_id")],
-                order_by=[F("submitted_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(newest=1)
-        .values_list("item_id", "unit_id", "status", "progress", "refers_to", "pk")
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
     )
+    pairs = Item.applies_to.through.objects.filter(
+        item_id__in=[item.pk for item in items], reportingunit_id__in=[unit.pk for unit in units]
+    )
+    accepted = StatusUpdate.objects.filter(pk__in=pairs.annotate(update=Subquery(in_force)).values("update"))
     return {
         (item_id, unit_id): Cell(status=status, progress=progress, refers_to=refers_to, update_id=pk)
-        for item_id, unit_id, status, progress, refers_to, pk in accepted
+        for item_id, unit_id, status, progress, refers_to, pk in accepted.values_list(
+            "item_id", "unit_id", "status", "progress", "refers_to", "pk"
+        )
     }
 
 
@@ -247,8 +292,17 @@ def period_narratives(meeting: Meeting, instruments: list[Instrument], units: li
     )
 
 
-def _units_of(item: Item, unit_ids: set[int]) -> list[int]:
-    return [unit.pk for unit in item.applies_to.all() if unit.pk in unit_ids]
+def rows_of(items: list[Item], unit_ids: set[int], states: dict[tuple[int, int], Cell]) -> list[Row]:
+    """The items as rows; a trackable one has a cell (its state, or "no report") in each unit of
+    `unit_ids` it applies to."""
+    rows = []
+    for item in items:
+        trackable = item.kind in Item.TRACKABLE_KINDS
+        cells = {}
+        if trackable:
+            cells = {pk: states.get((item.pk, pk), Cell()) for pk in item.unit_ids if pk in unit_ids}
+        rows.append(Row(item=item, trackable=trackable, cells=cells))
+    return rows
 
 
 def _top_level(item: Item, by_pk: dict[int, Item]) -> Item:
@@ -268,19 +322,12 @@ def _take(meeting, instruments, unit, language) -> Snapshot:
     if unit is not None:
         report_units = [unit]
     else:
-        report_units = list(
-            ReportingUnit.objects.filter(instruments__in=instruments).distinct().order_by("position", "code")
-        )
+        report_units = units_of_instruments(instruments)
     unit_by_pk = {reporting_unit.pk: reporting_unit for reporting_unit in report_units}
-    items = list(
-        Item.objects.filter(instrument__in=instruments)
-        .select_related("instrument")
-        .prefetch_related(Prefetch("applies_to", queryset=ReportingUnit.objects.only("pk")))
-        .order_by("instrument__position", "sort_key", "depth")
-    )
+    items = load_items(instruments)
     if unit is not None:
         # One unit's report leaves out the activities that are not its own, keeping their headings.
-        items = _own_items(items, unit.pk)
+        items = own_items(items, unit.pk)
     previous = previous_meeting(meeting)
     now = states_at(meeting.cutoff, items, report_units)
     before = states_at(previous.cutoff, items, report_units) if previous else {}
@@ -290,21 +337,13 @@ def _take(meeting, instruments, unit, language) -> Snapshot:
     parts = []
     totals = Counter()
     for instrument in instruments:
-        own_items = [item for item in items if item.instrument_id == instrument.pk]
-        if unit is not None and not own_items:
+        instrument_items = [item for item in items if item.instrument_id == instrument.pk]
+        if unit is not None and not instrument_items:
             continue  # The instrument asks nothing of this unit.
-        part_unit_ids = {
-            reporting_unit.pk for reporting_unit in instrument.applies_to.all() if reporting_unit.pk in unit_by_pk
-        }
+        part_unit_ids = instrument_unit_ids(instrument, instrument_items) & set(unit_by_pk)
         part_units = [reporting_unit for pk, reporting_unit in unit_by_pk.items() if pk in part_unit_ids]
-        rows = []
-        for item in own_items:
-            trackable = item.kind in Item.TRACKABLE_KINDS
-            cells = {}
-            if trackable:
-                cells = {pk: now.get((item.pk, pk), Cell()) for pk in _units_of(item, part_unit_ids)}
-            rows.append(Row(item=item, trackable=trackable, cells=cells))
-        part = _part(instrument, part_units, rows, by_pk, before, unit_by_pk, meeting.cutoff)
+        rows = rows_of(instrument_items, part_unit_ids, now)
+        part = summarise(instrument, part_units, rows, by_pk, before, unit_by_pk, meeting.cutoff)
         part.narratives = [update for update in narratives if update.item.instrument_id == instrument.pk]
         for figure in part.by_unit:
             totals.update(figure.counts)
@@ -331,16 +370,18 @@ def _take(meeting, instruments, unit, language) -> Snapshot:
     )
 
 
-def _own_items(items: list[Item], unit_pk: int) -> list[Item]:
+def own_items(items: list[Item], unit_pk: int) -> list[Item]:
     """The unit's trackable items and the headings above them."""
-    kept_paths = {item.path for item in items if item.kind in Item.TRACKABLE_KINDS and any(
-        applied.pk == unit_pk for applied in item.applies_to.all()
-    )}  # fmt: skip
+    kept_paths = {item.path for item in items if item.kind in Item.TRACKABLE_KINDS and unit_pk in item.unit_ids}
+    # A path is its ancestors' keys and its own, each followed by "/": its prefixes are its headings.
+    heading_paths = set()
+    for path in kept_paths:
+        parts = path.split("/")[:-1]
+        heading_paths.update("".join(f"{part}/" for part in parts[:depth]) for depth in range(1, len(parts)))
     return [
         item
         for item in items
-        if item.path in kept_paths
-        or (item.kind not in Item.TRACKABLE_KINDS and any(path.startswith(item.path) for path in kept_paths))
+        if item.path in kept_paths or (item.kind not in Item.TRACKABLE_KINDS and item.path in heading_paths)
     ]
 
 
@@ -351,34 +392,64 @@ def _is_overdue(item: Item, cell: Cell, day: datetime.date) -> bool:
     )
 
 
+def _is_due_soon(item: Item, cell: Cell, day: datetime.date, until: datetime.date) -> bool:
+    return (
+        item.due is not None
+        and day <= item.due <= until
+        and item.due_precision != DuePrecision.ONGOING
+        and not cell.is_settled
+    )
+
+
 def _objective_label(item: Item) -> str:
     text = item.text.split("\n", 1)[0]
     return f"{item.code} {text}".strip() if item.code else text
 
 
-def _part(instrument, units, rows, by_pk, before, unit_by_pk, cutoff) -> InstrumentPart:
+def _issue(item: Item, by_pk: dict[int, Item]) -> Item | None:
+    """The second-level heading above the item (issue 1.3, a section), if there is one."""
+    chain = [item]
+    while chain[-1].parent_id is not None:
+        chain.append(by_pk[chain[-1].parent_id])
+    if len(chain) >= 3 and chain[-2].kind not in Item.TRACKABLE_KINDS:
+        return chain[-2]
+    return None
+
+
+def summarise(instrument, units, rows, by_pk, before, unit_by_pk, day, due_soon_until=None) -> InstrumentPart:
+    """The figures and lists of one instrument from its rows' cells as at `day`.
+
+    `before` holds the cells to compare with (an earlier cut-off); with `due_soon_until`, the items
+    due between `day` and that date and not settled are listed too.
+    """
     objective_counts: dict[int, Counter] = defaultdict(Counter)
+    issue_counts: dict[int, Counter] = defaultdict(Counter)
     unit_counts: dict[int, Counter] = {reporting_unit.pk: Counter() for reporting_unit in units}
     high = Share(0, 0)
-    overdue, high_gaps, changes = [], [], []
+    overdue, high_gaps, changes, due_soon = [], [], [], []
     for row in rows:
         item = row.item
         if not row.trackable:
             continue
         numbered = item.kind in Item.NUMBERED_KINDS
-        late, idle = [], []
+        issue = _issue(item, by_pk) if numbered else None
+        late, idle, soon = [], [], []
         for unit_pk, cell in row.cells.items():
             reporting_unit = unit_by_pk[unit_pk]
             if numbered:
                 objective_counts[_top_level(item, by_pk).pk][cell.status] += 1
                 unit_counts[unit_pk][cell.status] += 1
+                if issue is not None:
+                    issue_counts[issue.pk][cell.status] += 1
             if item.priority == Priority.HIGH:
                 high.total += 1
                 high.count += cell.has_progress
                 if not cell.has_progress:
                     idle.append((reporting_unit, cell))
-            if _is_overdue(item, cell, cutoff):
+            if _is_overdue(item, cell, day):
                 late.append((reporting_unit, cell))
+            elif due_soon_until is not None and _is_due_soon(item, cell, day, due_soon_until):
+                soon.append((reporting_unit, cell))
             previous = before.get((item.pk, unit_pk), Cell())
             if previous.status != cell.status or previous.progress != cell.progress:
                 changes.append(Change(item=item, unit=reporting_unit, before=previous, after=cell))
@@ -386,13 +457,16 @@ def _part(instrument, units, rows, by_pk, before, unit_by_pk, cutoff) -> Instrum
             overdue.append(Gap(item=item, pairs=late))
         if idle:
             high_gaps.append(Gap(item=item, pairs=idle))
+        if soon:
+            due_soon.append(Gap(item=item, pairs=soon))
     objectives = [row.item for row in rows if row.item.parent_id is None]
+    issues = [row.item for row in rows if row.item.pk in issue_counts]
     return InstrumentPart(
         instrument=instrument,
         units=units,
         rows=rows,
         by_objective=[
-            Figure(label=_objective_label(objective), counts=objective_counts[objective.pk])
+            Figure(label=_objective_label(objective), counts=objective_counts[objective.pk], item=objective)
             for objective in objectives
             if objective_counts[objective.pk]
         ],
@@ -403,4 +477,6 @@ def _part(instrument, units, rows, by_pk, before, unit_by_pk, cutoff) -> Instrum
         overdue=overdue,
         high_without_progress=high_gaps,
         changes=changes,
+        by_issue=[Figure(label=_objective_label(issue), counts=issue_counts[issue.pk], item=issue) for issue in issues],
+        due_soon=due_soon,
     )

@@ -1,18 +1,28 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from import_export.formats.base_formats import CSV
 
+from actions.models import Instrument, ReportingUnit
 from actions.permissions import allowed
-from reports import services
+from reports import dashboard, services
+from reports.dashboard import StatusLine, charts_for
+from reports.filters import ProgressFilter, progress_rows
 from reports.formats import SafeXLSX
 from reports.forms import MeetingReportForm
+from reports.heatmap import heat_map
 from reports.models import MeetingReport
+from reports.permissions import dashboard_units
 from reports.resources import ItemResource
+from reports.snapshot import STATUS_ORDER, Cell
+from reports.workbook import progress_workbook
 
 
 def open_data(request: HttpRequest) -> HttpResponse:
@@ -91,3 +101,158 @@ def meeting_report_file(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(
         report.file.open("rb"), as_attachment=True, filename=report.file_name, content_type=report.content_type
     )
+
+
+# Dashboards -----------------------------------------------------------------------------------
+
+
+def _instruments():
+    return list(Instrument.objects.prefetch_related("applies_to").order_by("position"))
+
+
+def _chosen_instrument(request: HttpRequest, instruments: list[Instrument]) -> Instrument | None:
+    slug = request.GET.get("instrument")
+    if not slug:
+        return None
+    for instrument in instruments:
+        if instrument.slug == slug:
+            return instrument
+    raise Http404
+
+
+def dashboard_home(request: HttpRequest) -> HttpResponse:
+    """The regional dashboard for those who may read it; otherwise the dashboard of one's unit."""
+    if allowed(request.user, "reports.view_regional_dashboard"):
+        return redirect("reports:dashboard_region")
+    units = dashboard_units(request.user)
+    if not request.user.is_authenticated and not units:
+        return redirect_to_login(request.get_full_path())
+    if len(units) == 1:
+        return redirect("reports:dashboard_unit", code=units[0].code)
+    if not units:
+        raise PermissionDenied
+    return render(request, "reports/dashboard_choice.html", {"units": units})
+
+
+def _dashboard_page(request: HttpRequest, unit: ReportingUnit | None) -> HttpResponse:
+    instruments = _instruments()
+    instrument = _chosen_instrument(request, instruments)
+    if unit is not None:
+        # Only the instruments that ask something of the unit.
+        instruments = [
+            each for each in instruments if unit in each.applies_to.all() or each.items.filter(applies_to=unit).exists()
+        ]
+        if instrument is not None and instrument not in instruments:
+            raise Http404
+    board = dashboard.build(instruments, instrument, unit, due_soon_days=settings.DUE_SOON_DAYS)
+    may_see_region = allowed(request.user, "reports.view_regional_dashboard")
+    region_scope = {"instrument": instrument.slug} if instrument is not None else {}
+    scope = {**region_scope, "unit": unit.code} if unit is not None else region_scope
+    if unit is None:
+        status_lines = [
+            StatusLine(each.name, counts, {**region_scope, "unit": each.code}, unit=each)
+            for each, counts in board.counts_by_unit()
+        ]
+        status_lines.append(StatusLine(_("The whole region"), board.totals, region_scope))
+    else:
+        status_lines = [
+            StatusLine(unit.name, board.totals, scope),
+            StatusLine(_("The whole region"), board.region_totals, region_scope if may_see_region else None),
+        ]
+    charts = charts_for(board)
+    unit_links = None if unit is not None else (lambda each: reverse("reports:dashboard_unit", args=[each.code]))
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "board": board,
+            "scope": scope,
+            "statuses": STATUS_ORDER,
+            "status_lines": status_lines,
+            "charts": charts,
+            "objective_sections": [
+                (part, chart, lines)
+                for part, chart, lines in zip(board.parts, charts["objectives"], board.objective_lines(), strict=True)
+            ],
+            "heat_maps": [
+                heat_map(
+                    part,
+                    caption=_("Status of each activity in %(instrument)s")
+                    % {"instrument": part.instrument.short_title},
+                    unit_link=unit_links,
+                )
+                for part in board.parts
+            ],
+            "units": dashboard_units(request.user),
+            "may_see_region": may_see_region,
+            "shows_people": unit is not None and allowed(request.user, "actions.read_unit", unit),
+            "readable_updates": {
+                update.pk for update in board.latest if allowed(request.user, "actions.view_update", update)
+            },
+        },
+    )
+
+
+def dashboard_region(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, "reports.view_regional_dashboard"):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied
+    return _dashboard_page(request, None)
+
+
+def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_object_or_404(ReportingUnit, code=code)
+    if not allowed(request.user, "reports.view_unit_dashboard", unit):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied
+    return _dashboard_page(request, unit)
+
+
+def _progress_filter(request: HttpRequest) -> ProgressFilter:
+    units = dashboard_units(request.user)
+    if not units:
+        if not request.user.is_authenticated:
+            raise NotSignedIn
+        raise PermissionDenied
+    return ProgressFilter(request.GET, queryset=progress_rows(units), units=units)
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+def progress_list(request: HttpRequest) -> HttpResponse:
+    """Activities x reporting units with their state now, filtered as the URL says."""
+    try:
+        progress_filter = _progress_filter(request)
+    except NotSignedIn:
+        return redirect_to_login(request.get_full_path())
+    units = {unit.pk: unit for unit in progress_filter.units}
+    page = Paginator(progress_filter.qs, 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.unit = units[row.unit_pk]
+        row.cell = Cell(status=row.current_status, progress=row.current_progress)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/progress_list.html",
+        {"filter": progress_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+def progress_xlsx(request: HttpRequest) -> HttpResponse:
+    """The filtered list as an Excel workbook, every row (not one page), in the page's language."""
+    try:
+        progress_filter = _progress_filter(request)
+    except NotSignedIn:
+        return redirect_to_login(request.get_full_path())
+    if not progress_filter.is_valid():
+        return redirect(f"{reverse('reports:progress')}?{request.GET.urlencode()}")
+    units = {unit.pk: unit for unit in progress_filter.units}
+    content = progress_workbook(progress_filter.qs, units, today=progress_filter.today)
+    response = HttpResponse(content, content_type=SafeXLSX.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="progress-{progress_filter.today.isoformat()}.xlsx"'
+    return response

@@ -547,3 +547,62 @@ def _save(workbook: Workbook, moment: datetime.datetime) -> bytes:
     stream = BytesIO()
     ExcelWriter(workbook, _SteadyZip(stream, moment)).save()
     return stream.getvalue()
+
+
+# The filtered list of a dashboard ------------------------------------------------------------------
+
+
+def progress_workbook(rows, units: dict, *, today: datetime.date) -> bytes:
+    """Activities x reporting units with their state now (reports.filters.progress_rows), one sheet.
+
+    Written in the active language; the rows are those of the list's filters, all of them.
+    """
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _add_styles(workbook)
+    columns = [
+        *_activity_columns(60),
+        Column(pgettext("field", "Priority"), 12),
+        Column(_("Due"), 12, style=DATE),
+        Column(_("Reporting unit"), 22, style=WRAPPED),
+        Column(pgettext("field", "Status"), 20),
+        Column(_("Progress (%)"), 12, style=NUMBER),
+        Column(_("The work refers to"), 14, style=DATE),
+        Column(_("Accepted on"), 14, style=DATE),
+    ]
+    looks = _status_looks()
+    sheet = workbook.create_sheet(_sheet_title(_("Progress")))
+    _header(sheet, columns)
+    status_column = 7
+    last_row = 1
+    for number, row in enumerate(rows.iterator(chunk_size=2000), start=2):
+        accepted = timezone.localtime(row.accepted_at).date() if row.accepted_at else None
+        values = (
+            row.instrument.short_title,
+            _code(row),
+            row.text,
+            _priority(row),
+            row.due,
+            units[row.unit_pk].name,
+            status_label(row.current_status),
+            row.current_progress,
+            row.current_refers_to,
+            accepted,
+        )
+        for position, (value, column) in enumerate(zip(values, columns, strict=True), start=1):
+            _put(sheet.cell(row=number, column=position), value, column)
+        look = looks.get(row.current_status)
+        if look is not None:
+            cell = sheet.cell(row=number, column=status_column)
+            _text(cell, f"{look.symbol} {status_label(row.current_status)}")
+            cell.fill = look.fill
+            if look.font is not None:
+                cell.font = look.font
+        last_row = number
+    _finish_table(sheet, columns, last_row)
+    properties = workbook.properties
+    properties.creator = str(_("CAMI commitment tracker"))
+    properties.title = str(_("Progress"))
+    properties.language = translation.get_language()
+    properties.created = properties.modified = _midnight(today)
+    return _save(workbook, _midnight(today))

@@ -176,6 +176,8 @@ REPORT_FONT_DIRECTORY = Path(os.environ.get("REPORT_FONT_DIRECTORY", "/usr/share
 
 # Accepted updates shown to everyone, signed in or not (for CMS's public pages).
 PUBLIC_PROGRESS = env_bool("PUBLIC_PROGRESS", False)
+# Anyone, signed in or not, may read the dashboards (accepted updates only).
+PUBLIC_DASHBOARD = env_bool("PUBLIC_DASHBOARD", False)
 # "Due soon" on My reporting and in reminders: within this many days.
 DUE_SOON_DAYS = int(os.environ.get("DUE_SOON_DAYS", "90"))
 

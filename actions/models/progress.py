@@ -111,8 +111,12 @@ class StatusUpdate(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["item", "unit", "state"]),
+            # The state of an item in a unit at a date: its newest accepted update then (reports.snapshot).
+            models.Index(fields=["item", "unit", "state", "submitted_at", "id"], name="update_pair_state_submitted"),
             models.Index(fields=["state", "submitted_at"]),
+            # The latest accepted updates of the region and of one unit (reports.dashboard).
+            models.Index(fields=["state", "reviewed_at", "id"], name="update_state_reviewed"),
+            models.Index(fields=["unit", "state", "reviewed_at", "id"], name="update_unit_state_reviewed"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="progress_at_most_100"),

@@ -274,6 +274,21 @@ def test_activity_page_queries_do_not_grow_with_updates(client, people):
     assert len(many) == len(few)
 
 
+def test_activity_page_shows_the_latest_updates_and_pages_through_the_rest(client, people):
+    for number in range(7):
+        update = report(people["aigerim"], "1.1.1", "KZ", narrative=f"Update number {number}")
+        services.update_accept(update=update, user=people["sara"])
+    client.force_login(people["daulet"])
+    url = reverse("actions:item", args=["cami-pow", "1.1.1"])
+    page = client.get(url).content.decode()
+    shown = [number for number in range(7) if f"Update number {number}<" in page]
+    assert shown == [2, 3, 4, 5, 6]  # the five latest
+    assert "All 7 updates" in page and 'href="?history=KZ#unit-KZ"' in page
+    history = client.get(url + "?history=KZ").content.decode()
+    assert [number for number in range(7) if f"Update number {number}<" in history] == list(range(7))
+    assert "Show only the latest updates" in history
+
+
 def test_my_reporting_lists_what_needs_an_update_high_priority_first(client, people):
     updates = workflow(people)
     client.force_login(people["aigerim"])
