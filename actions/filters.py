@@ -46,7 +46,7 @@ class ItemFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(label=pgettext_lazy("field", "Priority"), choices=Priority.choices)
     agency = django_filters.ModelChoiceFilter(
         label=_("Responsible agency"),
-        queryset=Agency.objects.all(),
+        queryset=lambda request: Agency.objects.alphabetical(),
         to_field_name="key",
         field_name="agencies",
         distinct=True,
@@ -55,7 +55,10 @@ class ItemFilter(django_filters.FilterSet):
         label=_("Kind of agency"), choices=Agency.Kind.choices, field_name="agencies__kind", distinct=True
     )
     unit = django_filters.ModelChoiceFilter(
-        label=_("Reporting unit"), queryset=ReportingUnit.objects.all(), to_field_name="code", field_name="applies_to"
+        label=_("Reporting unit"),
+        queryset=lambda request: ReportingUnit.objects.alphabetical(),
+        to_field_name="code",
+        field_name="applies_to",
     )
     kind = django_filters.MultipleChoiceFilter(
         label=_("Level"),

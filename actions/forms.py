@@ -194,7 +194,7 @@ class InvitationForm(PlainLabels, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["units"].queryset = ReportingUnit.objects.all()
+        self.fields["units"].queryset = ReportingUnit.objects.alphabetical()
 
     def clean(self):
         data = super().clean()

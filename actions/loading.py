@@ -29,6 +29,7 @@ from actions.models import (
 from actions.timeline import Due, parse_timeline
 
 INSTRUMENT_ORDER = ("cami-pow", "vilm", "ulaanbaatar")
+INSTRUMENT_TEXT_FIELDS = ("title", "short_title", "adopted_at", "description", "preamble", "vision", "goal")
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 SECRETARIAT_UNIT = "CMS"
 SECRETARIAT_AGENCY = "cms"
@@ -70,12 +71,14 @@ def translation_kinds(values: dict | None, original: str) -> dict:
     return kinds
 
 
-def load_units(path: Path) -> dict[str, ReportingUnit]:
+def load_units(path: Path, translations: "Translations | None" = None) -> dict[str, ReportingUnit]:
+    translations = translations or Translations()
     units = {}
     for position, row in enumerate(read_yaml(path)):
+        names = translations.merged(translations.units, row["code"], row["name"], path.name)
         unit, _ = ReportingUnit.objects.update_or_create(
             code=row["code"],
-            defaults={"kind": row["kind"], "position": position, **translated(row["name"], "name")},
+            defaults={"kind": row["kind"], "position": position, **translated(names, "name")},
         )
         units[unit.code] = unit
     return units
@@ -92,7 +95,80 @@ def read_agency_rows(paths: Iterable[Path]) -> dict[str, tuple[dict, Path]]:
     return rows
 
 
-def load_agencies(paths: Iterable[Path], units: dict[str, ReportingUnit]) -> dict[str, Agency]:
+@dataclass
+class Translations:
+    """Unofficial translations kept beside the originals: translations/<language>/<part>.yaml.
+
+    Each entry is taken out when a text uses it, so that what is left at the end names a key
+    that no longer exists.
+    """
+
+    agencies: dict[str, dict[str, str]] = field(default_factory=dict)
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
+    # instrument slug -> field name, item key or (item key, mark) -> {language: text}
+    fields: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    items: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    footnotes: dict[str, dict[tuple[str, str], dict[str, str]]] = field(default_factory=dict)
+
+    def add(self, table: dict, key, language: str, text, where: str) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise FixtureError(f"{where}: {key!r} has no text")
+        table.setdefault(key, {})[language] = text.strip()
+
+    def merged(self, table: dict, key, values: dict | None, where: str, original: str = "") -> dict:
+        """`values` ({language: text} from the instrument's files) with the translations of `key`.
+
+        A translation here replaces the same language's text in the instrument's files (they keep the
+        translations made when the instruments were transcribed); it never replaces the original.
+        """
+        values = dict(values or {})
+        for language, text in table.pop(key, {}).items():
+            if language == original:
+                raise FixtureError(f"{where}: translations/{language}/ cannot replace the original text")
+            values[language] = text
+        return values
+
+    def leftovers(self) -> list[str]:
+        left = [f"agency {key}" for key in self.agencies] + [f"unit {key}" for key in self.units]
+        for kind, tables in (("field", self.fields), ("item", self.items), ("footnote", self.footnotes)):
+            left += [f"{slug} {kind} {key}" for slug, table in tables.items() for key in table]
+        return left
+
+
+def read_translations(folder: Path) -> Translations:
+    translations = Translations()
+    for path in sorted(folder.glob("*/*.yaml")):
+        where = f"translations/{path.parent.name}/{path.name}"
+        content = read_yaml(path) or {}
+        language = content.get("language")
+        if language != path.parent.name or language not in LANGUAGES:
+            raise FixtureError(f"{where}: language {language!r} does not match its folder")
+        for key, text in (content.get("agencies") or {}).items():
+            translations.add(translations.agencies, str(key), language, text, where)
+        for key, text in (content.get("units") or {}).items():
+            translations.add(translations.units, str(key), language, text, where)
+        slug = content.get("instrument")
+        if slug is None:
+            continue
+        if slug not in INSTRUMENT_ORDER:
+            raise FixtureError(f"{where}: unknown instrument {slug!r}")
+        for name, text in (content.get("fields") or {}).items():
+            if name not in INSTRUMENT_TEXT_FIELDS:
+                raise FixtureError(f"{where}: unknown field {name!r}")
+            translations.add(translations.fields.setdefault(slug, {}), name, language, text, where)
+        for key, text in (content.get("items") or {}).items():
+            translations.add(translations.items.setdefault(slug, {}), str(key), language, text, where)
+        for key, marks in (content.get("footnotes") or {}).items():
+            for mark, text in (marks or {}).items():
+                table = translations.footnotes.setdefault(slug, {})
+                translations.add(table, (str(key), str(mark)), language, text, where)
+    return translations
+
+
+def load_agencies(
+    paths: Iterable[Path], units: dict[str, ReportingUnit], translations: Translations | None = None
+) -> dict[str, Agency]:
+    translations = translations or Translations()
     agencies = {}
     valid_kinds = set(Agency.Kind.values)
     for key, (row, path) in read_agency_rows(paths).items():
@@ -107,7 +183,7 @@ def load_agencies(paths: Iterable[Path], units: dict[str, ReportingUnit]) -> dic
                 "kind": row["kind"],
                 "acronym": row.get("acronym") or "",
                 "country": units.get(country) if country else None,
-                **translated(row["name"], "name"),
+                **translated(translations.merged(translations.agencies, key, row["name"], str(path)), "name"),
             },
         )
         agencies[key] = agency
@@ -123,8 +199,9 @@ class PendingReference:
 
 
 class InstrumentLoader:
-    def __init__(self, folder: Path, position: int, units, agencies, report: LoadReport):
+    def __init__(self, folder: Path, position: int, units, agencies, report: LoadReport, translations: Translations):
         self.folder = folder
+        self.translations = translations
         self.position = position
         self.units = units
         self.agencies = agencies
@@ -135,9 +212,12 @@ class InstrumentLoader:
     def load(self) -> Instrument:
         meta = read_yaml(self.folder / "instrument.yaml")
         original = meta["original_language"]
+        fields = self.translations.fields.get(meta["slug"], {})
         texts = {
-            name: meta.get(name)
-            for name in ("title", "short_title", "adopted_at", "description", "preamble", "vision", "goal")
+            name: self.translations.merged(
+                fields, name, meta.get(name), f"{self.folder.name}/instrument.yaml", original
+            )
+            for name in INSTRUMENT_TEXT_FIELDS
         }
         defaults = {
             "position": self.position,
@@ -186,6 +266,8 @@ class InstrumentLoader:
             raise FixtureError(f"{where}: key {key!r} appears twice")
         self.seen_keys.add(key)
 
+        item_translations = self.translations.items.get(self.instrument.slug, {})
+        texts = self.translations.merged(item_translations, key, row["text"], where, self.original)
         own_responsible = "responsible_raw" in row
         responsible_raw = row.get("responsible_raw", inherited.responsible_raw) or ""
         responsible = row.get("responsible", inherited.responsible) if own_responsible else inherited.responsible
@@ -218,8 +300,8 @@ class InstrumentLoader:
                 "timeline_raw": timeline_raw,
                 "due": due.date,
                 "due_precision": due.precision,
-                "translation_kinds": translation_kinds(row["text"], self.original),
-                **translated(row["text"], "text"),
+                "translation_kinds": translation_kinds(texts, self.original),
+                **translated(texts, "text"),
             },
         )
         item.place_in_tree()
@@ -269,12 +351,16 @@ class InstrumentLoader:
 
     def set_footnotes(self, item: Item, footnotes: list[dict]) -> None:
         item.footnotes.all().delete()
+        translations = self.translations.footnotes.get(self.instrument.slug, {})
         for footnote in footnotes:
+            mark = str(footnote["mark"])
+            where = f"{self.instrument.slug} {item.key} {mark}"
+            texts = self.translations.merged(translations, (item.key, mark), footnote["text"], where, self.original)
             Footnote.objects.create(
                 item=item,
-                mark=str(footnote["mark"]),
-                translation_kinds=translation_kinds(footnote["text"], self.original),
-                **translated(footnote["text"], "text"),
+                mark=mark,
+                translation_kinds=translation_kinds(texts, self.original),
+                **translated(texts, "text"),
             )
 
 
@@ -340,19 +426,22 @@ def load_links(path: Path) -> int:
 def load_instruments(directory: Path) -> LoadReport:
     """Load every instrument in `directory`; all or nothing."""
     report = LoadReport()
-    units = load_units(directory / "reporting_units.yaml")
+    translations = read_translations(directory / "translations")
+    units = load_units(directory / "reporting_units.yaml", translations)
     report.units = len(units)
     agency_files = [directory / "agencies.yaml", *sorted(directory.glob("*/agencies*.yaml"))]
-    agencies = load_agencies(agency_files, units)
+    agencies = load_agencies(agency_files, units, translations)
     report.agencies = len(agencies)
     pending: list[PendingReference] = []
     for position, slug in enumerate(INSTRUMENT_ORDER):
         folder = directory / slug
         if not (folder / "instrument.yaml").exists():
             raise FixtureError(f"{folder} has no instrument.yaml")
-        loader = InstrumentLoader(folder, position, units, agencies, report)
+        loader = InstrumentLoader(folder, position, units, agencies, report, translations)
         loader.load()
         pending += loader.references
+    if left := translations.leftovers():
+        raise FixtureError(f"translations of texts that do not exist: {', '.join(left[:20])}")
     report.references = resolve_references(pending)
     if (directory / "links.yaml").exists():
         report.references += load_links(directory / "links.yaml")

@@ -67,12 +67,13 @@ def readable_unit_ids(user) -> frozenset[int] | None:
 
 
 def writable_units(user):
-    return ReportingUnit.objects.filter(pk__in=writable_unit_ids(user))
+    return ReportingUnit.objects.filter(pk__in=writable_unit_ids(user)).alphabetical()
 
 
 def readable_units(user):
     readable = readable_unit_ids(user)
-    return ReportingUnit.objects.all() if readable is None else ReportingUnit.objects.filter(pk__in=readable)
+    units = ReportingUnit.objects.all() if readable is None else ReportingUnit.objects.filter(pk__in=readable)
+    return units.alphabetical()
 
 
 def visible_updates(queryset, user):
@@ -144,6 +145,7 @@ rules.add_perm("actions.review_update", is_secretariat & is_pending)
 rules.add_perm("actions.revise_update", is_returned_to_own_unit)
 rules.add_perm("actions.review", is_secretariat)
 rules.add_perm("actions.invite", is_secretariat)
+rules.add_perm("actions.manage_translations", is_secretariat)
 rules.add_perm("actions.use_reporting", has_any_unit)
 
 

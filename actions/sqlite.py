@@ -1,8 +1,10 @@
-"""Unicode-aware LIKE for SQLite.
+"""Unicode-aware LIKE and the ICU collations' names for SQLite.
 
 SQLite's built-in LIKE folds the case of ASCII letters only, so a search for "бөхөн" would miss
 "Бөхөн". Django's (i)contains lookups compile to LIKE ... ESCAPE '\\' on SQLite; replacing the
 three-argument like() function makes them fold every alphabet, as PostgreSQL's UPPER does.
+Alphabetical order uses PostgreSQL's ICU collations by name ("kk-x-icu"); SQLite gets
+collations of the same names from actions.collation.
 """
 
 import functools
@@ -10,6 +12,8 @@ import re
 
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
+
+from actions import collation
 
 
 @functools.lru_cache(maxsize=512)
@@ -39,3 +43,5 @@ def register_unicode_like(sender, connection, **kwargs):
     if connection.vendor == "sqlite":
         connection.connection.create_function("like", 2, unicode_like, deterministic=True)
         connection.connection.create_function("like", 3, unicode_like, deterministic=True)
+        for language in collation.LANGUAGES:
+            connection.connection.create_collation(collation.collation_name(language), collation.compare(language))

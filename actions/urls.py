@@ -1,6 +1,6 @@
 from django.urls import path
 
-from actions import views, workbook_views
+from actions import translation_views, views, workbook_views
 
 app_name = "actions"
 
@@ -24,6 +24,9 @@ urlpatterns = [
     path("reporting/<str:unit>/workbook/", workbook_views.workbook_download, name="workbook_download"),
     path("reporting/<str:unit>/workbook/upload/", workbook_views.workbook_upload, name="workbook_upload"),
     path("reporting/<str:unit>/workbook/confirm/", workbook_views.workbook_confirm, name="workbook_confirm"),
+    # The texts in every language
+    path("texts/", translation_views.translations, name="translations"),
+    path("texts/<str:language>.xlsx", translation_views.translations_download, name="translations_download"),
     # People
     path("people/", views.people, name="people"),
     path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),

@@ -448,7 +448,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .prefetch_related("evidence")
         .order_by("submitted_at", "pk")
     )
-    units = ReportingUnit.objects.filter(updates__state=StatusUpdate.State.SUBMITTED).distinct()
+    units = ReportingUnit.objects.filter(
+        pk__in=StatusUpdate.objects.filter(state=StatusUpdate.State.SUBMITTED).values("unit")
+    ).alphabetical()
     chosen_unit = request.GET.get("unit", "")
     if chosen_unit:
         pending = pending.filter(unit__code=chosen_unit)

@@ -38,10 +38,10 @@ class MeetingReportForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         if is_secretariat_user(user):
-            units = ReportingUnit.objects.all()
+            units = ReportingUnit.objects.alphabetical()
             choices = [(REGION, _("The whole region"))]
         else:
-            units = ReportingUnit.objects.filter(pk__in=writable_unit_ids(user))
+            units = ReportingUnit.objects.filter(pk__in=writable_unit_ids(user)).alphabetical()
             choices = []
         self.units = {unit.code: unit for unit in units}
         self.fields["scope"].choices = choices + [(unit.code, unit.name) for unit in units]

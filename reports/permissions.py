@@ -53,10 +53,10 @@ def may_generate(user, unit) -> bool:
 
 
 def dashboard_units(user) -> list:
-    """The reporting units whose dashboards and states `user` may read, in their usual order."""
+    """The reporting units whose dashboards and states `user` may read, in alphabetical order."""
     from actions.models import ReportingUnit
 
-    units = ReportingUnit.objects.order_by("position", "code")
+    units = ReportingUnit.objects.alphabetical()
     if rules.has_perm("reports.view_regional_dashboard", user):
         return list(units)
     return list(units.filter(pk__in=readable_unit_ids(user) or ()))

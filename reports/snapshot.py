@@ -222,12 +222,9 @@ def load_items(instruments: list[Instrument]) -> list[Item]:
 
 def units_of_instruments(instruments: list[Instrument]) -> list[ReportingUnit]:
     """The units the instruments, or any of their items, apply to (CAMI assigns some activities to
-    the CMS Secretariat, which the programme as a whole does not name)."""
-    return list(
-        ReportingUnit.objects.filter(Q(instruments__in=instruments) | Q(items__instrument__in=instruments))
-        .distinct()
-        .order_by("position", "code")
-    )
+    the CMS Secretariat, which the programme as a whole does not name), in alphabetical order."""
+    named = ReportingUnit.objects.filter(Q(instruments__in=instruments) | Q(items__instrument__in=instruments))
+    return list(ReportingUnit.objects.filter(pk__in=named.values("pk")).alphabetical())
 
 
 def instrument_unit_ids(instrument: Instrument, items: list[Item]) -> set[int]:

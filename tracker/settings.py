@@ -105,7 +105,8 @@ LANGUAGES = [
     ("mn", "Монгол"),
     ("kk", "Қазақша"),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The tracker's own strings, then what Django and the libraries lack in mn, kk (and ru).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_libraries"]
 # Django ships no date formats for kk and weak ones for mn.
 FORMAT_MODULE_PATH = ["tracker.formats"]
 USE_I18N = True

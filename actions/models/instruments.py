@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from actions.collation import in_alphabetical_order
 from actions.naturalsort import natural_sort_key
 
 
@@ -45,6 +46,13 @@ class TranslatedContent(models.Model):
         return self.translation_kinds.get(language, "")
 
 
+class ReportingUnitQuerySet(models.QuerySet):
+    def alphabetical(self):
+        """Countries in the alphabet of the reader's language, then the Secretariat."""
+        secretariat_last = Case(When(kind=ReportingUnit.Kind.SECRETARIAT, then=Value(1)), default=Value(0))
+        return self.order_by(secretariat_last, in_alphabetical_order("name"), "code")
+
+
 class ReportingUnit(models.Model):
     """Who reports progress: a range state, a partner country or the CMS Secretariat."""
 
@@ -58,6 +66,8 @@ class ReportingUnit(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
+    objects = ReportingUnitQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "code"]
         verbose_name = _("reporting unit")
@@ -65,6 +75,11 @@ class ReportingUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AgencyQuerySet(models.QuerySet):
+    def alphabetical(self):
+        return self.order_by(in_alphabetical_order("name"), "key")
 
 
 class Agency(models.Model):
@@ -95,6 +110,8 @@ class Agency(models.Model):
         on_delete=models.PROTECT,
         related_name="agencies",
     )
+
+    objects = AgencyQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]

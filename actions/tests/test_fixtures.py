@@ -110,7 +110,12 @@ class TestTexts:
             "Хил залгаа орнуудыг хилийн хайсуудыг зэрлэг амьтдад ээлтэй байдлаар дахин загварчлах "
             "талаарх хэлэлцүүлэгт татан оролцуулах;"
         )
-        assert recommendation.translation_kinds == {"mn": TranslationKind.ORIGINAL, "en": TranslationKind.UNOFFICIAL}
+        assert recommendation.translation_kinds == {
+            "mn": TranslationKind.ORIGINAL,
+            "en": TranslationKind.UNOFFICIAL,
+            "ru": TranslationKind.UNOFFICIAL,
+            "kk": TranslationKind.UNOFFICIAL,
+        }
         assert recommendation.original_language == "mn"
         assert "border" in recommendation.text_en.lower()
 

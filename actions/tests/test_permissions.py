@@ -32,6 +32,8 @@ MATRIX = [
     ("actions:my_reporting", (), "get", expect(200, anonymous=LOGIN)),
     ("actions:review_queue", (), "get", expect(403, anonymous=LOGIN, sara=200, ada=200)),
     ("actions:people", (), "get", expect(403, anonymous=LOGIN, sara=200, ada=200)),
+    ("actions:translations", (), "get", expect(403, anonymous=LOGIN, sara=200, ada=200)),
+    ("actions:translations_download", ("kk",), "get", expect(403, anonymous=LOGIN, sara=200, ada=200)),
     (*item_new("KZ"), "get", expect(403, anonymous=LOGIN, aigerim=200)),
     (*item_new("MN"), "get", expect(403, anonymous=LOGIN, bat=200)),
     (*item_new("CMS"), "get", expect(403, anonymous=LOGIN, sara=200, ada=200)),
