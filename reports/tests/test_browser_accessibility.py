@@ -31,6 +31,8 @@ PAGES = [
     ("review", "sara", "/review/"),
     ("meeting-reports", "sara", "/meeting-reports/"),
     ("open-data", None, "/open-data/"),
+    ("texts", "sara", "/texts/"),
+    ("vilm-action", None, "/instruments/vilm/1.1/"),
     ("sign-in", None, "/accounts/login/"),
 ]
 
