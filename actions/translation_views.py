@@ -4,7 +4,6 @@ For the Secretariat: a translator corrects one language in Excel; the upload sav
 text or, when any row is wrong, none. Building and reading the workbook: actions.translation_workbook.
 """
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,21 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from actions import content_translations, translation_workbook, workbook
 from actions.permissions import allowed
+from actions.workbook_views import UploadForm
 
 
-class TranslationUploadForm(forms.Form):
-    workbook = forms.FileField(
-        label=gettext_lazy("Corrected workbook (.xlsx)"),
-        widget=forms.FileInput(attrs={"accept": f".xlsx,{workbook.CONTENT_TYPE}"}),
-    )
+class TranslationUploadForm(UploadForm):
+    """The reporting workbook's upload form (same checks of name and size), with its own label."""
 
-    def clean_workbook(self):
-        uploaded = self.cleaned_data["workbook"]
-        try:
-            workbook.check_upload(uploaded.name, uploaded.size)
-        except workbook.WorkbookRejected as rejected:
-            raise forms.ValidationError(rejected.message) from None
-        return uploaded
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workbook"].label = gettext_lazy("Corrected workbook (.xlsx)")
 
 
 def _check_permission(request: HttpRequest) -> None:

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Protection
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.protection import WorkbookProtection
 
 from actions import content_translations
 from actions.content_translations import Text
@@ -37,6 +36,7 @@ from actions.workbook import (
     _signature,
     _signature_matches,
     _text,
+    protect,
 )
 
 __all__ = ["CONTENT_TYPE", "WorkbookRejected", "build_workbook", "parse_workbook"]
@@ -160,16 +160,8 @@ def build_workbook(language: str) -> bytes:
             cell.protection = Protection(locked=False)
             cell.fill = INPUT_FILL
 
-    last_row = max(len(all_texts) + 1, 2)
-    sheet.freeze_panes = "A2"
     visible = sum(1 for column in COLUMNS if not column.hidden)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(visible)}{last_row}"
-    protection = sheet.protection
-    protection.sheet = True
-    protection.autoFilter = False
-    protection.formatColumns = False
-    protection.formatRows = False
-    workbook.security = WorkbookProtection(lockStructure=True)
+    protect(workbook, sheet, visible_columns=visible, last_row=max(len(all_texts) + 1, 2))
     workbook.properties.creator = str(_("CAMI commitment tracker"))
     workbook.properties.title = f"{language} {exported_at}"
     stream = BytesIO()

@@ -234,8 +234,17 @@ def build_workbook(unit: ReportingUnit, *, now: datetime.datetime | None = None)
 
     last_row = max(len(items) + 1, 2)
     _add_validations(sheet, last_row)
+    protect(workbook, sheet, visible_columns=sum(1 for column in COLUMNS if not column.hidden), last_row=last_row)
+    workbook.properties.creator = str(_("CAMI commitment tracker"))
+    workbook.properties.title = f"{unit.code} {downloaded_at}"
+    stream = BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
+
+
+def protect(workbook, sheet, *, visible_columns: int, last_row: int) -> None:
+    """Freeze the header, filter the visible columns, lock every cell not unlocked for input."""
     sheet.freeze_panes = "A2"
-    visible_columns = sum(1 for column in COLUMNS if not column.hidden)
     sheet.auto_filter.ref = f"A1:{get_column_letter(visible_columns)}{last_row}"
     # Locked cells cannot be changed; filtering, resizing and typing a link stay possible. No
     # password: protection prevents accidents, the signatures catch deliberate changes.
@@ -245,14 +254,8 @@ def build_workbook(unit: ReportingUnit, *, now: datetime.datetime | None = None)
     protection.formatColumns = False
     protection.formatRows = False
     protection.insertHyperlinks = False
-
     # Nobody adds, removes, renames or unhides sheets: the upload finds its sheets by place and name.
     workbook.security = WorkbookProtection(lockStructure=True)
-    workbook.properties.creator = str(_("CAMI commitment tracker"))
-    workbook.properties.title = f"{unit.code} {downloaded_at}"
-    stream = BytesIO()
-    workbook.save(stream)
-    return stream.getvalue()
 
 
 def _write_meta(meta, *, unit: ReportingUnit, language: str, downloaded_at: str) -> None:
