@@ -6,6 +6,7 @@ workflow step (UpdateEvent).
 """
 
 import datetime
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,14 @@ from django.utils.translation import gettext as _
 from actions.evidence import check_evidence_file
 from actions.models import Evidence, Item, Progress, ReportingUnit, StatusUpdate, UpdateEvent
 from actions.permissions import allowed
+
+logger = logging.getLogger(__name__)
+
+
+def _log_step(update: StatusUpdate, action: str, user) -> None:
+    """One log line per workflow step, written only once the step is committed."""
+    fields = {"step": str(action), "update": update.pk, "item": update.item_id, "unit": update.unit_id, "user": user.pk}
+    transaction.on_commit(lambda: logger.info("update %s", fields["step"], extra=fields))
 
 
 class StaleUpdate(Exception):
@@ -131,6 +140,7 @@ def update_create(
         source=source,
     )
     UpdateEvent.objects.create(update=update, action=UpdateEvent.Action.CREATED, user=author)
+    _log_step(update, UpdateEvent.Action.CREATED, author)
     _add_evidence(update, files, links)
     if progress is not None:
         _submit(update, author, seen_version=based_on_version, progress=progress)
@@ -185,6 +195,7 @@ def _submit(update: StatusUpdate, user, *, seen_version: int, progress: Progress
     progress.latest = update
     progress.save(update_fields=["version", "latest"])
     UpdateEvent.objects.create(update=update, action=UpdateEvent.Action.SUBMITTED, user=user)
+    _log_step(update, UpdateEvent.Action.SUBMITTED, user)
 
 
 @transaction.atomic
@@ -223,6 +234,7 @@ def _review(update: StatusUpdate, user, *, accept: bool, comment: str) -> Status
             progress.save(update_fields=["current"])
     action = UpdateEvent.Action.ACCEPTED if accept else UpdateEvent.Action.RETURNED
     UpdateEvent.objects.create(update=update, action=action, user=user, comment=comment)
+    _log_step(update, action, user)
     return update
 
 

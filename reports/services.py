@@ -1,9 +1,11 @@
 """Requesting and generating meeting reports. Writes to the archive happen only here."""
 
+import datetime
 import hashlib
 import logging
 import re
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -95,3 +97,21 @@ def report_generate(*, report_id: int) -> MeetingReport:
     report.finished_at = timezone.now()
     report.save(update_fields=["file", "file_name", "size", "sha256", "state", "percent", "step", "finished_at"])
     return report
+
+
+def fail_interrupted() -> int:
+    """Mark failed the reports whose generation stopped without an end (a killed worker).
+
+    Such a report would otherwise stay "being generated" for ever; failed, it can be requested
+    again. A generation takes minutes, so one running far longer than REPORT_GENERATION_TIMEOUT
+    has no worker left. Returns how many were marked.
+    """
+    now = timezone.now()
+    started_before = now - datetime.timedelta(minutes=settings.REPORT_GENERATION_TIMEOUT_MINUTES)
+    interrupted = MeetingReport.objects.filter(state=MeetingReport.State.RUNNING, started_at__lt=started_before)
+    count = interrupted.update(
+        state=MeetingReport.State.FAILED, error="Interrupted: the generation did not finish.", finished_at=now
+    )
+    if count:
+        logger.warning("%s meeting reports were interrupted and marked failed", count)
+    return count

@@ -52,6 +52,7 @@ def activities_xlsx(request: HttpRequest) -> HttpResponse:
 @login_required
 def meeting_reports(request: HttpRequest) -> HttpResponse:
     """The archive of meeting reports the person may read, and the form to ask for a new one."""
+    services.fail_interrupted()
     may_generate = allowed(request.user, "reports.generate")
     form = None
     if may_generate:
@@ -89,6 +90,7 @@ def _readable_report(request: HttpRequest, pk: int) -> MeetingReport:
 @login_required
 def meeting_report(request: HttpRequest, pk: int) -> HttpResponse:
     """One report: its parameters, its progress while it is generated, then its file."""
+    services.fail_interrupted()
     report = _readable_report(request, pk)
     return render(request, "reports/meeting_report.html", {"report": report})
 

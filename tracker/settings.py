@@ -1,9 +1,12 @@
 """Settings of the tracker, read from environment variables.
 
 Defaults give a working development site on SQLite, so that a fresh checkout runs with no
-configuration; production sets DATABASE_URL, SECRET_KEY, DEBUG=false and ALLOWED_HOSTS.
+configuration. DEBUG=false turns on the production profile: it needs SECRET_KEY, DATABASE_URL and
+ALLOWED_HOSTS, and sets secure cookies, HSTS, compressed static files and JSON logs
+(docs/deployment.md lists every variable).
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -27,6 +30,8 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "development-only-key-not-for-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# Origins a form may be posted from when they differ from the Host, e.g. https://tracker.example.org.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     # modeltranslation patches the admin, so it comes before it.
@@ -44,12 +49,15 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "actions",
     "reports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,6 +67,8 @@ MIDDLEWARE = [
     # Records who edited reference data through the admin.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -84,7 +94,10 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0" if DEBUG else "60")),
+        # A kept connection is checked before each request, so that the tracker carries on by
+        # itself after the database restarts.
+        conn_health_checks=True,
     )
 }
 
@@ -92,7 +105,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -126,10 +139,17 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = {
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "tracker" / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Production serves the files `manage.py collectstatic` gathered, under names with a hash.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+if STATIC_MANIFEST:
+    # The app servers serve them themselves, compressed and cached for a year: no separate server.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
-# Object permissions (actions/permissions.py) come from `rules`, next to Django's own.
+# Sign-in attempts are counted first (django-axes); object permissions (actions/permissions.py)
+# come from `rules`, next to Django's own.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -139,21 +159,44 @@ LOGOUT_REDIRECT_URL = "actions:home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
 
-# Evidence files are stored outside the static and public media paths and served only by a view
-# that checks permission (actions.views.evidence_download).
+# Evidence files and generated reports are stored outside the static paths, on a local disk or in
+# an S3-compatible bucket, and served only by views that check permission
+# (actions.views.evidence_download, reports.views.meeting_report_file): never from a public URL.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local")
+
+
+def media_storage(folder: str) -> dict:
+    if MEDIA_STORAGE == "s3":
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": os.environ["S3_BUCKET"],
+                "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+                "region_name": os.environ.get("S3_REGION") or None,
+                "location": folder,
+                # Objects are private: the bucket has no public read, and a name is never reused.
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        }
+    if MEDIA_STORAGE != "local":
+        raise RuntimeError("MEDIA_STORAGE is 'local' or 's3'.")
+    return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT / folder}}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT / "evidence"},
+    "staticfiles": {
+        # File names carry a hash of the content, so browsers may cache them for a year.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
-    # Generated meeting reports, served through a permission check like evidence.
-    "reports": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT / "reports"},
-    },
+    "evidence": media_storage("evidence"),
+    # Generated meeting reports.
+    "reports": media_storage("reports"),
 }
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 EVIDENCE_MAX_FILES = 10
@@ -172,6 +215,8 @@ TASKS = {
         ),
     }
 }
+# A report still "being generated" after this long lost its worker: it is shown as failed.
+REPORT_GENERATION_TIMEOUT_MINUTES = int(os.environ.get("REPORT_GENERATION_TIMEOUT_MINUTES", "30"))
 # The fonts embedded in PDF reports; they cover Kazakh and Mongolian Cyrillic.
 REPORT_FONT_DIRECTORY = Path(os.environ.get("REPORT_FONT_DIRECTORY", "/usr/share/fonts/truetype/dejavu"))
 
@@ -197,3 +242,78 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+
+# Sign-in throttling (django-axes): five wrong passwords for one account from one address lock that
+# pair out for 15 minutes. Locking by account alone would let anyone lock a focal point out;
+# by address alone, one ministry's shared address.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "tracker.security.client_ip"
+# Behind a load balancer: how many proxies add themselves to X-Forwarded-For (0: none).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Content security policy (django-csp): pages load scripts, styles, images and fonts from the
+# tracker only, run no inline script and cannot be framed or post forms elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Cookies, HTTPS and headers, per Django's deployment checklist. Sessions end after 12 hours or
+# when the browser closes, so a shared office computer does not stay signed in.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A load balancer's health checks come over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    if env_bool("BEHIND_HTTPS_PROXY", False):
+        # The load balancer ends TLS and says so in this header; it must strip it from clients.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Logs: one JSON object per line in production, for a log collector; readable lines in development.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

@@ -2,7 +2,10 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from tracker import views
+
 urlpatterns = [
+    path("health/", views.health, name="health"),
     path("open-data/", include("reports.data_urls")),
 ]
 
@@ -13,3 +16,5 @@ urlpatterns += i18n_patterns(
     path("", include("reports.urls")),
     path("", include("actions.urls")),
 )
+
+handler500 = "tracker.views.server_error"

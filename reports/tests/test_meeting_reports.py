@@ -146,6 +146,36 @@ def test_a_failed_generation_says_so_and_keeps_no_file(people, client, immediate
     assert client.get(reverse("reports:report_file", args=[archived.pk])).status_code == 404
 
 
+def test_a_report_whose_worker_died_is_shown_failed_and_can_be_asked_again(people, client, settings):
+    """A worker killed while generating leaves the report "running": after the timeout it is failed."""
+    from django.utils import timezone
+
+    settings.REPORT_GENERATION_TIMEOUT_MINUTES = 30
+    cop = meeting(cutoff=CUTOFF)
+    lost, busy = (
+        MeetingReport.objects.create(
+            meeting=cop,
+            language="en",
+            format="pdf",
+            requested_by=people["sara"],
+            state="running",
+            percent=40,
+            started_at=timezone.now() - datetime.timedelta(minutes=minutes),
+        )
+        for minutes in (31, 5)
+    )
+    client.force_login(people["sara"])
+    page = client.get(lost.get_absolute_url()).content.decode()
+    assert "could not be generated" in page
+    assert 'http-equiv="refresh"' not in page
+    lost.refresh_from_db()
+    busy.refresh_from_db()
+    assert (lost.state, lost.error) == ("failed", "Interrupted: the generation did not finish.")
+    assert lost.finished_at is not None
+    assert busy.state == "running"
+    assert "The report is being generated." in client.get(busy.get_absolute_url()).content.decode()
+
+
 # Who may ask for what: (scope, expected answer per role). A refused scope is not among the
 # form's choices, so the form answers 200 with an error; a person who may generate nothing gets 403.
 GENERATE = [
