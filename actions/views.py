@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
@@ -37,6 +39,8 @@ from actions.models import (
 from actions.permissions import allowed, readable_unit_ids, writable_unit_ids, writable_units
 
 ITEMS_PER_PAGE = 50
+
+logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -433,10 +437,14 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
     if not evidence.file or not allowed(request.user, "actions.view_update", evidence.update):
         raise Http404
+    try:
+        stored = evidence.file.open("rb")
+    except FileNotFoundError:
+        # A row whose file is gone (a draft's file removed after a backup was taken): not a server error.
+        logger.warning("Evidence %s has no file %s", evidence.pk, evidence.file.name)
+        raise Http404 from None
     # Always a download, never shown inline: a file can't run in the site's pages.
-    return FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.file_name, content_type=evidence.content_type
-    )
+    return FileResponse(stored, as_attachment=True, filename=evidence.file_name, content_type=evidence.content_type)
 
 
 @login_required

@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +25,8 @@ from reports.permissions import dashboard_units
 from reports.resources import ItemResource
 from reports.snapshot import STATUS_ORDER, Cell
 from reports.workbook import progress_workbook
+
+logger = logging.getLogger(__name__)
 
 
 def open_data(request: HttpRequest) -> HttpResponse:
@@ -100,9 +104,12 @@ def meeting_report_file(request: HttpRequest, pk: int) -> FileResponse:
     report = _readable_report(request, pk)
     if report.state != MeetingReport.State.READY:
         raise Http404
-    return FileResponse(
-        report.file.open("rb"), as_attachment=True, filename=report.file_name, content_type=report.content_type
-    )
+    try:
+        stored = report.file.open("rb")
+    except FileNotFoundError:
+        logger.warning("Meeting report %s has no file %s", report.pk, report.file.name)
+        raise Http404 from None
+    return FileResponse(stored, as_attachment=True, filename=report.file_name, content_type=report.content_type)
 
 
 # Dashboards -----------------------------------------------------------------------------------

@@ -173,6 +173,15 @@ def test_evidence_type_is_read_from_the_content(client, people, name, content, a
         assert StatusUpdate.objects.count() == 0 and Evidence.objects.count() == 0
 
 
+def test_evidence_whose_file_is_gone_is_not_found_rather_than_an_error(client, people):
+    update = report(people["aigerim"], "2.2.1", "KZ", files=[pdf()])
+    evidence = update.evidence.get()
+    client.force_login(people["aigerim"])
+    assert b"".join(client.get(reverse("actions:evidence", args=[evidence.pk])).streaming_content) == PDF_BYTES
+    evidence.file.storage.delete(evidence.file.name)
+    assert client.get(reverse("actions:evidence", args=[evidence.pk])).status_code == 404
+
+
 def test_evidence_size_is_limited(client, people, settings):
     settings.EVIDENCE_MAX_BYTES = 1000
     client.force_login(people["aigerim"])
