@@ -1,9 +1,33 @@
 from io import BytesIO
 
-from import_export.formats.base_formats import XLSX
+from import_export.formats.base_formats import CSV, XLSX
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+
+from actions.workbook import FORMULA_PREFIXES
+
+# What a spreadsheet opening a CSV file takes as the start of a formula (OWASP's list).
+CSV_FORMULA_PREFIXES = (*FORMULA_PREFIXES, "\t", "\r")
+
+
+class SafeCSV(CSV):
+    """CSV in which no text can run as a formula when the file is opened in a spreadsheet.
+
+    A text starting with =, +, -, @, a tab or a carriage return gets an apostrophe in front, which
+    spreadsheets show as "this is text" (the JSON download keeps every text exactly).
+    """
+
+    def export_data(self, dataset, **kwargs):
+        safe = dataset.__class__(headers=dataset.headers, title=dataset.title)
+        for row in dataset:
+            safe.append(
+                [
+                    "'" + value if isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES) else value
+                    for value in row
+                ]
+            )
+        return super().export_data(safe, **kwargs)
 
 
 class SafeXLSX(XLSX):
@@ -11,7 +35,8 @@ class SafeXLSX(XLSX):
 
     openpyxl reads a string that starts with "=" as a formula; a text from a narrative or an
     instrument must never run as one when the workbook is opened. The text is written unchanged,
-    with the cell typed as a string.
+    with the cell typed as a string, and marked with Excel's quote prefix when it looks like a
+    formula, so that it stays a text when the cell is edited.
     """
 
     def export_data(self, dataset, **kwargs):
@@ -31,6 +56,8 @@ class SafeXLSX(XLSX):
                 cell = WriteOnlyCell(sheet, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"
+                    if value.startswith(FORMULA_PREFIXES):
+                        cell.quotePrefix = True
                 cells.append(cell)
             sheet.append(cells)
         stream = BytesIO()

@@ -7,16 +7,18 @@ runs, and afterwards keeps the file and its SHA-256 so that a copy handed out ca
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import Instrument, Meeting, ReportingUnit
+from actions.storage import NamedStorage
+
+REPORT_STORAGE = NamedStorage("reports")
 
 
 def report_storage():
-    return storages["reports"]
+    return REPORT_STORAGE
 
 
 def report_path(report: "MeetingReport", filename: str) -> str:

@@ -10,14 +10,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from import_export.formats.base_formats import CSV
 
 from actions.models import Instrument, ReportingUnit
 from actions.permissions import allowed
 from reports import dashboard, services
 from reports.dashboard import StatusLine, charts_for
 from reports.filters import ProgressFilter, progress_rows
-from reports.formats import SafeXLSX
+from reports.formats import SafeCSV, SafeXLSX
 from reports.forms import MeetingReportForm
 from reports.heatmap import heat_map
 from reports.models import MeetingReport
@@ -40,7 +39,7 @@ def activities_json(request: HttpRequest) -> JsonResponse:
 
 def activities_csv(request: HttpRequest) -> HttpResponse:
     dataset = ItemResource(join_lists=True).export()
-    response = HttpResponse(CSV().export_data(dataset), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(SafeCSV().export_data(dataset), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="activities.csv"'
     return response
 

@@ -11,7 +11,6 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from actions.models.instruments import Item, ReportingUnit
+from actions.storage import NamedStorage
 
 
 class Status(models.TextChoices):
@@ -159,8 +159,11 @@ class UpdateEvent(models.Model):
         return f"{self.update_id} {self.action}"
 
 
+EVIDENCE_STORAGE = NamedStorage("evidence")
+
+
 def evidence_storage():
-    return storages["evidence"]
+    return EVIDENCE_STORAGE
 
 
 def evidence_path(evidence: "Evidence", filename: str) -> str:
