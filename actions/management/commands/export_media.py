@@ -48,9 +48,18 @@ def copy_hashing(source, target) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def member_info(name: str, size: int, now: datetime.datetime) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o644
+    info.mtime = int(now.timestamp())
+    return info
+
+
 def export_media(archive_path: Path) -> dict:
     """Write the archive; its manifest (member name to size and sha256)."""
     files = {}
+    now = datetime.datetime.now(datetime.UTC)
     with tarfile.open(archive_path, "w") as archive:
         for alias in MEDIA_ALIASES:
             storage = storages[alias]
@@ -60,23 +69,15 @@ def export_media(archive_path: Path) -> dict:
                 with storage.open(name, "rb") as source, tempfile.SpooledTemporaryFile(CHUNK * 8) as spool:
                     size, sha256 = copy_hashing(source, spool)
                     spool.seek(0)
-                    info = tarfile.TarInfo(member)
-                    info.size = size
-                    info.mode = 0o644
-                    info.mtime = int(datetime.datetime.now(datetime.UTC).timestamp())
-                    archive.addfile(info, spool)
+                    archive.addfile(member_info(member, size, now), spool)
                 files[member] = {"size": size, "sha256": sha256}
         manifest = {
             "format": MANIFEST_FORMAT,
-            "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "created": now.isoformat(timespec="seconds"),
             "files": files,
         }
         data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-        info = tarfile.TarInfo(MANIFEST)
-        info.size = len(data)
-        info.mode = 0o644
-        info.mtime = int(datetime.datetime.now(datetime.UTC).timestamp())
-        archive.addfile(info, io.BytesIO(data))
+        archive.addfile(member_info(MANIFEST, len(data), now), io.BytesIO(data))
     return manifest
 
 
