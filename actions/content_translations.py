@@ -9,6 +9,7 @@ the tracker can be reviewed and kept with the instruments. Format: docs/translat
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +28,17 @@ LANGUAGE_NAMES = {
     "kk": _("Kazakh"),
 }
 LANGUAGE_NAMES_EN = {"en": "English", "ru": "Russian", "mn": "Mongolian", "kk": "Kazakh"}
+
+
+# The kind of an agency's or unit's name that the reference files give as it is.
+REFERENCE = "reference"
+
+
+@cache
+def reference_names() -> dict[tuple[str, str, str], str]:
+    """(part, key, language) -> name, of the agency and unit names the reference files give."""
+    given = _texts_in_instrument_files(Path(settings.BASE_DIR) / "fixtures")
+    return {key: value for key, value in given.items() if key[0] in ("agencies", "units")}
 
 
 @dataclass
@@ -53,12 +65,17 @@ class Text:
         return getattr(self.record, "original_language", "")
 
     def kind(self, language: str) -> str:
-        """original, official or unofficial; "" where the text is missing or has no recorded kind."""
+        """original, official or unofficial; REFERENCE for a name as the reference files give it; ""
+        where the text is missing."""
         if not self.value(language):
             return ""
         if hasattr(self.record, "translation_kind"):
             return self.record.translation_kind(language) or TranslationKind.UNOFFICIAL
-        return ""
+        # Agencies and units record no kinds: a name is either the one the reference files
+        # (fixtures/agencies.yaml, reporting_units.yaml...) give, or a translation made since.
+        if reference_names().get((self.part, self.key, language)) == self.value(language).strip():
+            return REFERENCE
+        return TranslationKind.UNOFFICIAL
 
     def may_change(self, language: str) -> bool:
         """Originals and official translations are kept as adopted; only the others may change."""

@@ -1,6 +1,9 @@
 """Forms of the reporting workflow. They validate input; the writes happen in actions.services."""
 
 import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
@@ -13,8 +16,114 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from actions.evidence import check_evidence_file
-from actions.models import Invitation, ReportingUnit, Role, Status, StatusUpdate
+from actions.models import Evidence, Invitation, ReportingUnit, Role, Status, StatusUpdate
 from actions.services import UpdateContent
+
+# The rules of an update's fields, shared by the web forms and the offline workbook
+# (actions.reporting_workbook), so that a value refused on one is refused on the other.
+
+
+@dataclass(frozen=True)
+class PercentReading:
+    value: int | None
+    # Said to the person when the value was read in a way they may not expect ("0.4 was read as 40 %").
+    note: str = ""
+
+
+def _number_text(value) -> str:
+    """A number as the person wrote it, without float noise: 0.4, 12.5, 150."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def read_percent(value, *, percent_format: bool = False) -> PercentReading:
+    """Progress as people type it: 40, "40", "40 %", "40%", "12,5"; a spreadsheet's 0.4.
+
+    A spreadsheet stores "40 %" as the number 0.4, whatever the cell's format: a number from a
+    spreadsheet strictly between 0 and 1, or any number in a cell formatted as per cent, is a fraction
+    and read as per cent (said in the note). Texts are read as written, with "%" allowed and a decimal
+    comma or point. Progress is a whole per cent from 0 to 100: a fraction of a per cent is refused
+    with what was read, never rounded silently. Raises ValidationError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return PercentReading(None)
+    note = ""
+    if isinstance(value, bool):
+        raise ValidationError(_("Progress must be a whole number from 0 to 100."), code="invalid")
+    if isinstance(value, int | float):
+        written = _number_text(value)
+        number = Decimal(written)
+        if percent_format or 0 < number < 1:
+            number *= 100
+            note = _("%(written)s was read as %(percent)s %%.") % {
+                "written": written,
+                "percent": _number_text(float(number)),
+            }
+    else:
+        written = str(value).strip()[:40]
+        match = re.fullmatch(r"([+-]?\d+(?:[.,]\d+)?)\s*[%\uFF05\u066A]?", written)
+        if not match:
+            raise ValidationError(
+                _("“%(written)s” is not a number. Enter the progress as a whole number from 0 to 100."),
+                code="invalid",
+                params={"written": written},
+            )
+        try:
+            number = Decimal(match.group(1).replace(",", "."))
+        except InvalidOperation:
+            raise ValidationError(_("Progress must be a whole number from 0 to 100."), code="invalid") from None
+    read_as = {"written": written, "percent": _number_text(float(number))}
+    if not 0 <= number <= 100:
+        raise ValidationError(
+            _("%(written)s was read as %(percent)s %%: progress goes from 0 to 100 %%."),
+            code="out_of_range",
+            params=read_as,
+        )
+    if number != number.to_integral_value():
+        raise ValidationError(
+            _(
+                "%(written)s was read as %(percent)s %%: progress is a whole number of per cent. "
+                "Enter it rounded, for example %(lower)s or %(upper)s."
+            ),
+            code="fraction",
+            params={**read_as, "lower": int(number), "upper": int(number) + 1},
+        )
+    return PercentReading(int(number), note)
+
+
+class PercentField(forms.Field):
+    """A progress in per cent, read by `read_percent`; the widget lets people type "40 %"."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "size": 5, "maxlength": 10})
+
+    def to_python(self, value):
+        return read_percent(value).value
+
+
+def validate_refers_to(value: datetime.date) -> None:
+    if value > timezone.localdate() + datetime.timedelta(days=366):
+        raise ValidationError(_("The date is more than a year ahead."), code="future")
+
+
+LINK_MAX_LENGTH = Evidence._meta.get_field("url").max_length
+
+
+def clean_link(value: str) -> str:
+    """One evidence link: a full http(s) address no longer than the column that stores it."""
+    url = value.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError(
+            _("Enter a full web address starting with http:// or https://."), code="invalid"
+        ) from None
+    if len(url) > LINK_MAX_LENGTH:
+        raise ValidationError(
+            _("This web address has %(length)d characters; at most %(limit)d are kept."),
+            code="max_length",
+            params={"length": len(url), "limit": LINK_MAX_LENGTH},
+        )
+    return url
 
 
 class PlainLabels:
@@ -45,13 +154,12 @@ class MultipleFileField(forms.FileField):
 
 class UpdateForm(PlainLabels, forms.Form):
     status = forms.ChoiceField(label=pgettext_lazy("field", "Status"), choices=Status.choices)
-    progress = forms.IntegerField(
-        label=_("Progress (%)"), min_value=0, max_value=100, required=False, help_text=_("Optional, 0 to 100.")
-    )
+    progress = PercentField(label=_("Progress (%)"), required=False, help_text=_("Optional, 0 to 100."))
     refers_to = forms.DateField(
         label=_("The work refers to"),
         help_text=_("The date the reported work refers to."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_refers_to],
     )
     narrative = forms.CharField(
         label=_("Narrative"),
@@ -100,28 +208,19 @@ class UpdateForm(PlainLabels, forms.Form):
         return files
 
     def clean_links(self):
-        validate = URLValidator(schemes=["http", "https"])
         links, errors = [], []
         for line_number, line in enumerate(self.cleaned_data["links"].splitlines(), start=1):
-            url = line.strip()
-            if not url:
+            if not line.strip():
                 continue
             try:
-                validate(url)
-            except ValidationError:
+                links.append(clean_link(line))
+            except ValidationError as error:
                 errors.append(
-                    _("Line %(line)s is not a web address starting with http:// or https://.") % {"line": line_number}
+                    _("Line %(line)s: %(problem)s") % {"line": line_number, "problem": " ".join(error.messages)}
                 )
-            links.append(url)
         if errors:
             raise ValidationError(errors)
         return links
-
-    def clean_refers_to(self):
-        refers_to = self.cleaned_data["refers_to"]
-        if refers_to > timezone.localdate() + datetime.timedelta(days=366):
-            raise ValidationError(_("The date is more than a year ahead."))
-        return refers_to
 
     def content(self) -> UpdateContent:
         data = self.cleaned_data

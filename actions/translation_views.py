@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from actions import content_translations, translation_workbook, workbook
+from actions import content_translations, spreadsheets, translation_workbook
 from actions.permissions import allowed
-from actions.workbook_views import UploadForm
+from actions.reporting_workbook_views import UploadForm
 
 
 class TranslationUploadForm(UploadForm):
@@ -48,7 +48,7 @@ def translations(request: HttpRequest) -> HttpResponse:
         return _page(request, form, status=400)
     try:
         parsed = translation_workbook.parse_workbook(form.cleaned_data["workbook"].read())
-    except workbook.WorkbookRejected as rejected:
+    except spreadsheets.WorkbookRejected as rejected:
         form.add_error("workbook", rejected.message)
         return _page(request, form, status=400)
     if parsed.errors:
@@ -74,6 +74,6 @@ def translations_download(request: HttpRequest, language: str) -> HttpResponse:
     if language not in content_translations.LANGUAGES:
         raise Http404
     content = translation_workbook.build_workbook(language)
-    response = HttpResponse(content, content_type=workbook.CONTENT_TYPE)
+    response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{translation_workbook.filename(language)}"'
     return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from actions import translation_views, views, workbook_views
+from actions import reporting_workbook_views, translation_views, views
 
 app_name = "actions"
 
@@ -21,9 +21,9 @@ urlpatterns = [
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("review/", views.review_queue, name="review_queue"),
     # The offline Excel round trip
-    path("reporting/<str:unit>/workbook/", workbook_views.workbook_download, name="workbook_download"),
-    path("reporting/<str:unit>/workbook/upload/", workbook_views.workbook_upload, name="workbook_upload"),
-    path("reporting/<str:unit>/workbook/confirm/", workbook_views.workbook_confirm, name="workbook_confirm"),
+    path("reporting/<str:unit>/workbook/", reporting_workbook_views.workbook_download, name="workbook_download"),
+    path("reporting/<str:unit>/workbook/upload/", reporting_workbook_views.workbook_upload, name="workbook_upload"),
+    path("reporting/<str:unit>/workbook/confirm/", reporting_workbook_views.workbook_confirm, name="workbook_confirm"),
     # The texts in every language
     path("texts/", translation_views.translations, name="translations"),
     path("texts/<str:language>.xlsx", translation_views.translations_download, name="translations_download"),

@@ -90,9 +90,9 @@ def measure(task: str, html_directory: Path) -> dict:
     from reports.documents import FontsOnlyFetcher, report_html
 
     try:
-        from reports import workbook
+        from reports import excel_exports
     except ImportError:
-        workbook = None
+        excel_exports = None
     result["baseline_peak_mb"] = peak_mb()
     if task == "baseline":
         return result
@@ -136,7 +136,7 @@ def measure(task: str, html_directory: Path) -> dict:
                 pages=len(document.pages),
             )
         else:
-            content = workbook.render_xlsx(taken)
+            content = excel_exports.render_xlsx(taken)
             written = time.perf_counter()
             result["writing"] = written - gathered
         result.update(total=written - started, size_mb=len(content) / 2**20)
@@ -388,9 +388,9 @@ def main(argv=None) -> None:
     from django.db import connections
 
     try:
-        from reports import workbook  # noqa: F401
+        from reports import excel_exports  # noqa: F401
     except ImportError as error:
-        print(f"Excel reports left out: reports.workbook does not import ({error}).", file=sys.stderr)
+        print(f"Excel reports left out: reports.excel_exports does not import ({error}).", file=sys.stderr)
         tasks = [task for task in options.tasks.split(",") if not task.startswith("xlsx-")]
     else:
         tasks = options.tasks.split(",")

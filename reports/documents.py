@@ -2,7 +2,7 @@
 
 The PDF is HTML and CSS made by Django templates and laid out by WeasyPrint. WeasyPrint fetches
 nothing but the embedded fonts: a narrative that names an image or a stylesheet gets no request
-out of the renderer. The Excel version of the same content is in reports/workbook.py.
+out of the renderer. The Excel version of the same content is in reports/excel_exports.py.
 """
 
 from collections.abc import Callable

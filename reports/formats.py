@@ -5,7 +5,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from actions.workbook import FORMULA_PREFIXES
+from actions.spreadsheets import FORMULA_PREFIXES
 
 # What a spreadsheet opening a CSV file takes as the start of a formula (OWASP's list).
 CSV_FORMULA_PREFIXES = (*FORMULA_PREFIXES, "\t", "\r")

@@ -54,7 +54,7 @@ def file_name_of(report: MeetingReport) -> str:
 
 def render(report: MeetingReport, progress=None) -> bytes:
     """The report's file, from the snapshot of its meeting's cut-off."""
-    from reports import snapshot, workbook
+    from reports import excel_exports, snapshot
     from reports.documents import render_pdf
 
     progress = progress or (lambda percent, step: None)
@@ -63,7 +63,7 @@ def render(report: MeetingReport, progress=None) -> bytes:
     if report.format == MeetingReport.Format.PDF:
         return render_pdf(taken, progress)
     progress(40, "writing")
-    return workbook.render_xlsx(taken)
+    return excel_exports.render_xlsx(taken)
 
 
 def report_generate(*, report_id: int) -> MeetingReport:

@@ -15,6 +15,7 @@ from actions.models import Instrument, ReportingUnit
 from actions.permissions import allowed
 from reports import dashboard, services
 from reports.dashboard import StatusLine, charts_for
+from reports.excel_exports import progress_workbook
 from reports.filters import ProgressFilter, progress_rows
 from reports.formats import SafeCSV, SafeXLSX
 from reports.forms import MeetingReportForm
@@ -23,7 +24,6 @@ from reports.models import MeetingReport
 from reports.permissions import dashboard_units
 from reports.resources import ItemResource
 from reports.snapshot import STATUS_ORDER, Cell
-from reports.workbook import progress_workbook
 
 logger = logging.getLogger(__name__)
 

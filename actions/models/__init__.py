@@ -16,7 +16,7 @@ from actions.models.instruments import (
     TranslationKind,
 )
 from actions.models.people import Invitation, Meeting, Profile, Reminder, Role
-from actions.models.progress import Evidence, Progress, Status, StatusUpdate, UpdateEvent
+from actions.models.progress import Evidence, Progress, Status, StatusUpdate, UpdateEvent, WorkbookConfirmation
 
 __all__ = [
     "PRIORITY_RANK",
@@ -42,4 +42,5 @@ __all__ = [
     "TranslatedContent",
     "TranslationKind",
     "UpdateEvent",
+    "WorkbookConfirmation",
 ]

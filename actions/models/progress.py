@@ -212,3 +212,24 @@ class Progress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.key} {self.unit.code} v{self.version}"
+
+
+class WorkbookConfirmation(models.Model):
+    """A workbook preview that has been confirmed: each preview saves its rows once.
+
+    The preview's random id is unique here and is written in the same transaction as the rows, so a
+    second confirmation of the same preview, even at the same moment, fails on this row and saves
+    nothing (PostgreSQL makes it wait for the first and then refuses it; SQLite serialises writers)."""
+
+    preview = models.UUIDField(unique=True)
+    unit = models.ForeignKey(ReportingUnit, on_delete=models.CASCADE, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("confirmed workbook")
+        verbose_name_plural = _("confirmed workbooks")
+
+    def __str__(self) -> str:
+        return f"{self.unit.code} {self.preview}"

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from actions import services, workbook
+from actions import reporting_workbook as workbook
+from actions import services
 from actions.models import Evidence, Item, ReportingUnit, Status, StatusUpdate
 from actions.tests.people import cast
 
@@ -47,11 +48,13 @@ def download_through_the_page(page, site, tmp_path):
 
 
 def fill(book, slug, key, **values):
+    """Type `values` into the row that shows the activity (by its instrument and code, as a person finds it)."""
+    target = Item.objects.select_related("instrument").get(instrument__slug=slug, key=key)
     sheet = book.worksheets[0]
     for number in range(2, sheet.max_row + 1):
-        if (sheet.cell(number, COLUMN["instrument_slug"]).value, sheet.cell(number, COLUMN["item_key"]).value) == (
-            slug,
-            key,
+        if (sheet.cell(number, COLUMN["instrument"]).value, sheet.cell(number, COLUMN["code"]).value) == (
+            target.instrument.short_title,
+            target.code or target.key,
         ):
             for name, value in values.items():
                 sheet.cell(number, COLUMN[name]).value = value

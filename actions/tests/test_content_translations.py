@@ -157,9 +157,12 @@ def export(client, language: str, interface: str = "en"):
 
 
 def find_row(sheet, identifier: str) -> int:
-    for row in range(2, sheet.max_row + 1):
-        if sheet.cell(row=row, column=9).value == identifier:
-            return row
+    """The row of a text in a workbook as exported: the hidden register lists the rows in order,
+    each entry with its record's identifier in column J."""
+    register = sheet.parent["tracker-translations"]
+    for row in range(1, register.max_row + 1):
+        if register.cell(row=row, column=10).value == identifier:
+            return row + 1
     raise AssertionError(identifier)
 
 
@@ -231,7 +234,7 @@ def test_a_wrong_row_saves_nothing_and_names_every_row_to_correct(client, people
     sheet.cell(row=rows["original"], column=7).value = "Эх бичвэрийг өөрчлөх оролдлого"
     sheet.cell(row=rows["formula"], column=7).value = '=HYPERLINK("http://example.org","x")'
     sheet.cell(row=rows["empty"], column=7).value = None
-    sheet.cell(row=rows["forged"], column=9).value = f"item:{item('cami-pow', '1.1.4').pk}:text"
+    sheet.cell(row=rows["forged"], column=2).value = "1.1.4"
     sheet.cell(row=rows["forged"], column=7).value = "Өөр мөрийн текст"
     before = {key: (record.text_mn) for key, record in (("good", good), ("original", original))}
 
@@ -247,19 +250,17 @@ def test_a_wrong_row_saves_nothing_and_names_every_row_to_correct(client, people
             rows["formula"]: translation.gettext("A formula cannot be imported. Write the text itself."),
             rows["empty"]: translation.gettext("The text is empty. A text cannot be removed here; correct it instead."),
             rows["forged"]: translation.gettext(
-                "This text has been changed in the tracker since the workbook was exported, or the row's hidden "
-                "columns have been edited. Export a new one."
-            ),
-            # The row whose identifier the forged row took now appears twice.
-            rows["forged"] + 1: translation.gettext(
-                "This row does not come from the tracker, or its hidden columns have been changed."
-            ),
+                "This row shows %(part)s %(code)s, but its original text is that of %(expected)s. Part of the "
+                "row has been moved, for example by sorting only some columns. Nothing has been saved: sort "
+                "whole rows only, or export a new workbook."
+            )
+            % {"part": "CAMI Programme of Work", "code": "1.1.4", "expected": "CAMI Programme of Work 1.1.3"},
         }
     errors = response.context["errors"]
     assert sorted(error["row"] for error in errors) == sorted(expected), (errors, rows)
     for row, message in expected.items():
         shown = (
-            f"{row_label % {'row': row}}, {column}: " if row != rows["forged"] + 1 else f"{row_label % {'row': row}}: "
+            f"{row_label % {'row': row}}, {column}: " if row != rows["forged"] else f"{row_label % {'row': row}}: "
         )
         assert f"<li>{shown}{message}</li>" in page.replace("&#x27;", "'"), message
     good.refresh_from_db()

@@ -134,7 +134,7 @@ def test_a_failed_generation_says_so_and_keeps_no_file(people, client, immediate
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("reports.workbook.render_xlsx", broken)
+    monkeypatch.setattr("reports.excel_exports.render_xlsx", broken)
     cop = meeting(cutoff=CUTOFF)
     client.force_login(people["sara"])
     with django_capture_on_commit_callbacks(execute=True):

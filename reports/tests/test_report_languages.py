@@ -11,9 +11,9 @@ from pypdf import PdfReader
 
 from actions.models import Instrument, Item, ReportingUnit, Status
 from reports.documents import render_pdf
+from reports.excel_exports import render_xlsx
 from reports.snapshot import take
 from reports.tests.meetings import accepted, meeting
-from reports.workbook import render_xlsx
 
 pytestmark = pytest.mark.django_db
 

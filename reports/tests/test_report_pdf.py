@@ -147,7 +147,7 @@ def queries_to_report(language: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reports.workbook import render_xlsx
+    from reports.excel_exports import render_xlsx
 
     with CaptureQueriesContext(connection) as captured:
         snapshot = take(meeting(f"M{language}", cutoff=CUTOFF), list(Instrument.objects.all()), None, language)

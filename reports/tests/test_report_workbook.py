@@ -13,7 +13,7 @@ from actions import services
 from actions.models import Instrument, Item, Meeting, ReportingUnit, Status, StatusUpdate
 from actions.tests.reporting import report
 from reports import snapshot as snapshots
-from reports.workbook import render_xlsx
+from reports.excel_exports import render_xlsx
 
 pytestmark = pytest.mark.django_db
 

@@ -296,7 +296,7 @@ FORMULAS = (
 )
 # What a spreadsheet may read as the start of a formula (OWASP's list for CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# What the project's workbooks mark with Excel's quote prefix (actions/workbook.py).
+# What the project's workbooks mark with Excel's quote prefix (actions/reporting_workbook.py).
 QUOTED_START = ("=", "+", "-", "@")
 KZ_ITEMS = ("1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.2.1", "2.2.1", "2.2.2")
 HOSTILE_UNIT = '=HYPERLINK("http://x","Kazakhstan")'

@@ -1,6 +1,6 @@
 """The offline Excel round trip: download a workbook, upload it filled, check the preview, confirm.
 
-The views stay thin; building, reading and applying the workbook is in actions.workbook.
+The views stay thin; building, reading and applying the workbook is in actions.reporting_workbook.
 """
 
 import datetime
@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from actions import services, workbook
+from actions import reporting_workbook as workbook
+from actions import services
 from actions.models import ReportingUnit
 from actions.permissions import allowed
 
@@ -144,6 +145,16 @@ def workbook_confirm(request: HttpRequest, unit: str) -> HttpResponse:
         count = workbook.apply_rows(
             stored, user=request.user, unit=unit, submit=submit, language=translation.get_language()
         )
+    except workbook.AlreadyConfirmed:
+        request.session.pop(_session_key(unit), None)
+        messages.warning(
+            request,
+            _(
+                "This workbook preview has been confirmed already; its rows were saved then, and nothing more "
+                "was saved now."
+            ),
+        )
+        return redirect("actions:my_reporting")
     except (services.StaleUpdate, PermissionDenied, ValidationError) as failure:
         # apply_rows rolled everything back; the preview no longer matches the site.
         request.session.pop(_session_key(unit), None)

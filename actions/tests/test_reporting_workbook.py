@@ -13,8 +13,10 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext, pgettext
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.protection import hash_password
 
-from actions import services, workbook
+from actions import reporting_workbook as workbook
+from actions import services
 from actions.models import Evidence, Item, Progress, ReportingUnit, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
@@ -48,13 +50,23 @@ def download(client, unit="KZ", language="en"):
     return load_workbook(io.BytesIO(response.content))
 
 
+def register(book) -> list[dict]:
+    """The signed register on the hidden sheet: each row as downloaded (columns F to M)."""
+    meta = book["tracker"]
+    names = ("instrument", "code", "text_digest", "slug", "key", "version", "fingerprint", "signature")
+    entries = []
+    for number in range(1, meta.max_row + 1):
+        values = [meta.cell(number, 6 + offset).value for offset in range(len(names))]
+        if values[0] is None:
+            break
+        entries.append(dict(zip(names, values, strict=True)))
+    return entries
+
+
 def row_of(book, slug, key) -> int:
-    sheet = book.worksheets[0]
-    for number in range(2, sheet.max_row + 1):
-        if (sheet.cell(number, COLUMN["instrument_slug"]).value, sheet.cell(number, COLUMN["item_key"]).value) == (
-            slug,
-            key,
-        ):
+    """The row of an activity in a workbook as downloaded (the register lists rows in order)."""
+    for number, entry in enumerate(register(book), start=2):
+        if (entry["slug"], entry["key"]) == (slug, key):
             return number
     raise AssertionError(f"{slug} {key} is not in the workbook")
 
@@ -142,11 +154,14 @@ def test_download_lists_every_activity_of_the_unit_with_its_text_and_deadline(cl
         "Link (URL)",
         "Date the work refers to",
     ]
-    keys = [
-        (sheet.cell(n, COLUMN["instrument_slug"]).value, sheet.cell(n, COLUMN["item_key"]).value)
+    assert sheet.max_column == 11  # nothing but what the person sees
+    keys = [(entry["slug"], entry["key"]) for entry in register(book)]
+    assert keys == [(found.instrument.slug, found.key) for found in items]
+    shown = [
+        (sheet.cell(n, COLUMN["instrument"]).value, sheet.cell(n, COLUMN["code"]).value)
         for n in range(2, sheet.max_row + 1)
     ]
-    assert keys == [(found.instrument.slug, found.key) for found in items]
+    assert shown == [(found.instrument.short_title, found.code or found.key) for found in items]
     first = [cell.value for cell in sheet[2]]
     assert first[:6] == [
         "CAMI Programme of Work",
@@ -185,39 +200,40 @@ def test_download_shows_the_accepted_status_and_a_pending_update(client, aigerim
     number = row_of(book, "cami-pow", "1.1.2")
     sheet = book.worksheets[0]
     assert sheet.cell(number, COLUMN["current"]).value == "In progress (40 %)\nAn update is pending review: Completed"
-    assert sheet.cell(number, COLUMN["version"]).value == 2
-    assert sheet.cell(row_of(book, "cami-pow", "1.1.1"), COLUMN["version"]).value == 0
+    versions = {entry["key"]: entry["version"] for entry in register(book) if entry["slug"] == "cami-pow"}
+    assert (versions["1.1.2"], versions["1.1.1"]) == ("2", "0")
 
 
 def test_download_is_protected_with_drop_downs_and_hidden_machinery(client, aigerim):
     before = timezone.now()
     book = download(client)
     sheet = book.worksheets[0]
+    meta = book["tracker"]
     assert sheet.protection.sheet
-    assert book.security.lockStructure  # sheets cannot be added, renamed or unhidden
+    # The password is part of the workbook's signature: unprotecting takes a deliberate step.
+    password = meta["B6"].value[:12]
+    assert sheet.protection.password == hash_password(password) == meta.protection.password
+    assert book.security.lockStructure  # sheets cannot be added, renamed or unhidden (in Excel)
     assert sheet.freeze_panes == "A2"
-    for key in ("instrument", "code", "text", "priority", "deadline", "current", "item_key", "version", "signature"):
+    for key in ("instrument", "code", "text", "priority", "deadline", "current"):
         assert sheet.cell(2, COLUMN[key]).protection.locked, key
     for key in ("status", "progress", "narrative", "link", "refers_to"):
         assert not sheet.cell(2, COLUMN[key]).protection.locked, key
     assert sheet.cell(2, COLUMN["text"]).alignment.wrap_text
     assert sheet.column_dimensions["C"].width == 60
-    for key in ("instrument_slug", "item_key", "version", "fingerprint", "signature"):
-        letter = chr(ord("A") + COLUMN[key] - 1)
-        assert sheet.column_dimensions[letter].hidden, key
+    assert not any(sheet.column_dimensions[letter].hidden for letter in "ABCDEFGHIJK")
 
     validations = {validation.type: validation for validation in sheet.data_validations.dataValidation}
     last = sheet.max_row
     assert str(validations["list"].sqref) == f"G2:G{last}"
     assert validations["list"].formula1 == "tracker!$D$1:$D$7"
-    assert (validations["whole"].operator, validations["whole"].formula1, validations["whole"].formula2) == (
+    assert (validations["decimal"].operator, validations["decimal"].formula1, validations["decimal"].formula2) == (
         "between",
         "0",
         "100",
     )
-    assert str(validations["whole"].sqref) == f"H2:H{last}"
+    assert str(validations["decimal"].sqref) == f"H2:H{last}"
 
-    meta = book["tracker"]
     assert meta.sheet_state == "veryHidden"
     assert [meta.cell(row, 4).value for row in range(1, 8)] == [
         "Not started",
@@ -228,13 +244,15 @@ def test_download_is_protected_with_drop_downs_and_hidden_machinery(client, aige
         "Delayed",
         "Not applicable",
     ]
-    assert [meta.cell(row, 1).value for row in range(1, 6)] == [
+    assert [meta.cell(row, 1).value for row in range(1, 7)] == [
         "unit",
         "language",
         "downloaded_at",
         "format",
+        "sheet",
         "signature",
     ]
+    assert meta["B5"].value == sheet.title == "Activities"
     assert (meta["B1"].value, meta["B2"].value) == ("KZ", "en")
     downloaded_at = datetime.datetime.fromisoformat(meta["B3"].value)
     assert downloaded_at.utcoffset() == datetime.timedelta(0)
@@ -423,10 +441,10 @@ def test_errors_name_the_row_and_the_column_and_nothing_is_saved(client, aigerim
     parsed = workbook.parse_workbook(data, kz)
     assert [(error["row"], error["column"], error["message"]) for error in parsed.errors] == [
         (unknown, "New status", "“Finished” is not a status. Choose one from the list."),
-        (too_much, "Progress (%)", "Progress must be a whole number from 0 to 100."),
+        (too_much, "Progress (%)", "150 was read as 150 %: progress goes from 0 to 100 %."),
         (formula, "Narrative", "Formulas are not accepted: type the value itself."),
         (bad_link, "Link (URL)", "Enter a full web address starting with http:// or https://."),
-        (bad_date, "Progress (%)", "Progress must be a whole number from 0 to 100."),
+        (bad_date, "Progress (%)", "“half” is not a number. Enter the progress as a whole number from 0 to 100."),
         (bad_date, "Date the work refers to", "Enter a date, for example 2026-03-31."),
         (no_status, "New status", "Choose a new status: the other cells of this row are filled in."),
     ]
@@ -455,27 +473,56 @@ def test_array_formulas_and_formulas_in_any_input_column_are_refused(client, aig
     assert {error["message"] for error in parsed.errors} == {"Formulas are not accepted: type the value itself."}
 
 
-def test_changed_hidden_cells_and_rows_outside_the_list_are_refused(client, aigerim, kz):
+def test_changed_identity_cells_and_rows_outside_the_list_are_refused(client, aigerim, kz):
     book = download(client)
     sheet = book.worksheets[0]
     renamed = fill(book, "cami-pow", "1.1.1", status="Completed")
-    sheet.cell(renamed, COLUMN["item_key"]).value = "1.1.2"
-    older = fill(book, "cami-pow", "1.1.3", status="Completed")
-    sheet.cell(older, COLUMN["version"]).value = 5
+    sheet.cell(renamed, COLUMN["code"]).value = "1.1.2"
+    retexted = fill(book, "cami-pow", "1.1.3", status="Completed")
+    sheet.cell(retexted, COLUMN["text"]).value = "Something else"
+    unknown = fill(book, "cami-pow", "1.1.6", status="Completed")
+    sheet.cell(unknown, COLUMN["code"]).value = "9.9.9"
+    sheet.cell(unknown, COLUMN["text"]).value = "An activity of my own"
     outside = sheet.max_row + 3
     sheet.cell(outside, COLUMN["status"]).value = "Completed"
     copied = fill(book, "cami-pow", "1.1.4", status="Completed")
     duplicate = fill(book, "cami-pow", "1.1.5", status="Planned")
-    for key in ("instrument_slug", "item_key", "version", "fingerprint", "signature"):
+    for key in ("instrument", "code", "text"):
         sheet.cell(duplicate, COLUMN[key]).value = sheet.cell(copied, COLUMN[key]).value
     parsed = workbook.parse_workbook(saved(book), kz)
-    changed = "The hidden reference of this row has been changed. Download a new workbook."
+    cami = "CAMI Programme of Work"
     assert [(error["row"], error["column"], error["message"]) for error in parsed.errors] == [
-        (renamed, "Code", changed),
-        (older, "Code", changed),
+        (
+            renamed,
+            "Code",
+            f"This row shows {cami} 1.1.2, but its activity text is that of {cami} 1.1.1. Part of the row has been "
+            "moved, for example by sorting only some columns. Nothing has been saved: sort whole rows only, or "
+            "download a new workbook.",
+        ),
+        (
+            retexted,
+            "Activity",
+            f"The activity text of {cami} 1.1.3 has been changed in this row. The texts cannot be changed in the "
+            "workbook: download a new workbook.",
+        ),
         (duplicate, "Code", f"Activity 1.1.4 is already filled in row {copied}."),
+        (
+            unknown,
+            "Code",
+            f"This row shows {cami} 9.9.9, which is not an activity of this workbook. The instrument and code of a "
+            "row cannot be changed: download a new workbook.",
+        ),
         (outside, "Code", "This row is not an activity of the workbook: fill in only the rows of activities."),
     ]
+
+
+def test_a_changed_register_refuses_the_whole_workbook(client, aigerim, kz):
+    book = download(client)
+    fill(book, "cami-pow", "1.1.1", status="Completed")
+    book["tracker"].cell(1, 11).value = "7"  # the version of the first row
+    with pytest.raises(workbook.WorkbookRejected) as rejected:
+        workbook.parse_workbook(saved(book), kz)
+    assert rejected.value.message.startswith("This workbook does not come from the tracker")
 
 
 def test_an_activity_no_longer_applying_to_the_unit_is_refused(client, aigerim, kz):

@@ -23,16 +23,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from actions.workbook import FORMULA_PREFIXES
+from actions.spreadsheets import text_cell as _text
 from reports.snapshot import STATUS_ORDER, Snapshot, status_label
 
-# Excel refuses to open a file with a longer text in a cell.
-MAX_CELL_TEXT = 32767
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0%"
 WHOLE_NUMBER_FORMAT = "0"
@@ -76,22 +73,6 @@ class StatusLook:
     symbol: str
     fill: PatternFill | None
     font: Font | None
-
-
-def _clean(value: str) -> str:
-    # A control character (pasted from a word processor, say) makes openpyxl refuse the whole file.
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value if len(value) <= MAX_CELL_TEXT else value[: MAX_CELL_TEXT - 1] + "…"
-
-
-def _text(cell, value: str) -> None:
-    """Put a text in a cell so that it stays a text, whatever it starts with."""
-    value = _clean(value)
-    cell.value = value
-    cell.data_type = "s"  # openpyxl types a value starting with "=" as a formula otherwise
-    if value.startswith(FORMULA_PREFIXES):
-        # Excel re-reads such a text as a formula once the cell is edited; the quote prefix stops it.
-        cell.quotePrefix = True
 
 
 def _put(cell, value, column: Column) -> None:

@@ -3,71 +3,72 @@
 `build_workbook` writes one row per activity of a reporting unit, with its current status and empty
 columns to fill in. `parse_workbook` reads a filled copy back, checks every filled row and finds
 conflicts with what happened on the site since the download; nothing is saved until
-`apply_rows` runs, which saves every row or none.
+`apply_rows` runs, which saves every row or none, and only once per preview.
 
-The workbook carries hidden machinery that the upload relies on: a very hidden sheet with the unit,
-the language and the download time, and hidden columns with each row's item, the version of its
-progress and a fingerprint of its text and deadline. All of it is signed with the site's secret key,
-so a row moved from another workbook or edited by hand is caught rather than trusted.
-
-Untrusted input: the file is checked for size and for its unpacked size before openpyxl reads it,
-cells are never evaluated (a formula in an input cell is refused), and every text from the database
-is written as a string cell, so that a text starting with "=" never becomes a formula.
+A row is known by what it shows: its instrument, its code and its text. The hidden sheet keeps a
+signed register of the rows as written (actions.spreadsheets explains why), so a sorted, filtered,
+moved or re-saved sheet is read right, and a row whose cells were torn apart is refused, naming the
+row, the code it shows and the activity its text belongs to. The cells of a row are checked by the
+same rules as the web form (actions.forms).
 """
 
 import datetime
 import hashlib
 import logging
 import re
-import warnings
-import zipfile
+import uuid
 from dataclasses import dataclass, field
 from io import BytesIO
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from actions import services
-from actions.models import Item, Progress, ReportingUnit, Status, StatusUpdate
+from actions.forms import UpdateForm, clean_link, read_percent
+from actions.models import Item, Progress, ReportingUnit, Status, StatusUpdate, WorkbookConfirmation
+from actions.spreadsheets import (
+    CONTENT_TYPE,
+    Meta,
+    WorkbookRejected,
+    digest,
+    not_a_workbook,
+    not_from_tracker,
+    open_upload,
+    protect,
+    protection_password,
+    shown,
+    text_cell,
+)
+
+__all__ = ["CONTENT_TYPE", "WorkbookRejected", "build_workbook", "parse_workbook", "apply_rows"]
 
 logger = logging.getLogger(__name__)
 
-CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Raised when the hidden layout changes, so that an older workbook is refused rather than misread.
-FORMAT_VERSION = "1"
+# Raised when the layout changes, so that an older workbook is refused rather than misread.
+FORMAT_VERSION = "2"
 # The sheet with the machinery; never translated, since the upload looks it up by name.
 META_SHEET = "tracker"
-SIGNER_SALT = "actions.workbook"
-# A real workbook of ~300 activities unpacks to well under 1 MB; more than this is a zip bomb.
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
-MAX_ZIP_MEMBERS = 200
+META_FIELDS = ["unit", "language", "downloaded_at", "format", "sheet"]
 # Far more rows than any unit has activities: a sheet with more is not ours.
 MAX_ROWS = 5000
-# Texts starting with these may be read as a formula by a spreadsheet once the cell is edited.
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 TEXT_EXCERPT = 300
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: object  # a lazy translation, or a fixed identifier for the hidden columns
+    label: object  # a lazy translation
     width: int
     editable: bool = False
-    hidden: bool = False
 
 
 COLUMNS = (
@@ -82,40 +83,36 @@ COLUMNS = (
     Column("narrative", gettext_lazy("Narrative"), 55, editable=True),
     Column("link", gettext_lazy("Link (URL)"), 32, editable=True),
     Column("refers_to", gettext_lazy("Date the work refers to"), 16, editable=True),
-    # Machinery: identifiers rather than translated headers, hidden and locked.
-    Column("instrument_slug", "instrument_slug", 12, hidden=True),
-    Column("item_key", "item_key", 12, hidden=True),
-    Column("version", "version", 8, hidden=True),
-    Column("fingerprint", "fingerprint", 14, hidden=True),
-    Column("signature", "signature", 30, hidden=True),
 )
 INDEX = {column.key: position for position, column in enumerate(COLUMNS)}
 INPUT_KEYS = tuple(column.key for column in COLUMNS if column.editable)
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One row as the tracker wrote it: what it shows, and which activity at which version it is."""
+
+    instrument: str
+    code: str
+    text_digest: str
+    slug: str
+    key: str
+    version: str
+    fingerprint: str
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return _identity(self.instrument, self.code)
+
+
+def _identity(instrument, code) -> tuple[str, str]:
+    return shown(instrument).casefold(), shown(code).casefold()
+
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="D9E2EA")
 INPUT_FILL = PatternFill("solid", fgColor="FFF8E1")
 WRAP = Alignment(wrap_text=True, vertical="top")
-
-
-class WorkbookRejected(Exception):
-    """The file as a whole cannot be used; the message says why, in the user's language."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def _signer() -> signing.Signer:
-    return signing.Signer(salt=SIGNER_SALT)
-
-
-def _signature(*parts) -> str:
-    return _signer().signature("|".join(str(part) for part in parts))
-
-
-def _signature_matches(signature, *parts) -> bool:
-    return isinstance(signature, str) and constant_time_compare(signature, _signature(*parts))
 
 
 def fingerprint(item: Item) -> str:
@@ -144,16 +141,6 @@ def status_labels() -> list[str]:
 
 
 # Building ---------------------------------------------------------------------------------------
-
-
-def _text(cell, value: str) -> None:
-    """Put a text in a cell so that it stays a text, whatever it starts with."""
-    cell.value = value
-    cell.data_type = "s"  # openpyxl types a value starting with "=" as a formula otherwise
-    if value.startswith(FORMULA_PREFIXES):
-        # Excel re-reads "=...", "+...", "-...", "@..." as a formula when the cell is edited; the
-        # quote prefix keeps it a text then too.
-        cell.quotePrefix = True
 
 
 def _deadline(item: Item) -> str:
@@ -190,21 +177,16 @@ def build_workbook(unit: ReportingUnit, *, now: datetime.datetime | None = None)
     sheet = workbook.active
     # Sheet names may not hold []:*?/\ and are at most 31 characters long.
     sheet.title = re.sub(r"[\[\]:*?/\\]", " ", str(_("Activities")))[:31]
-    meta = workbook.create_sheet(META_SHEET)
-    _write_meta(meta, unit=unit, language=language, downloaded_at=downloaded_at)
 
     for position, column in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=1, column=position)
-        _text(cell, str(column.label))
+        text_cell(cell, str(column.label))
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, WRAP
-        dimension = sheet.column_dimensions[get_column_letter(position)]
-        dimension.width = column.width
-        dimension.hidden = column.hidden
+        sheet.column_dimensions[get_column_letter(position)].width = column.width
 
+    register = []
     for row_number, item in enumerate(items, start=2):
         item_progress = progress.get(item.pk)
-        version = item_progress.version if item_progress else 0
-        item_fingerprint = fingerprint(item)
         values = {
             "instrument": item.instrument.short_title,
             "code": item.code or item.key,
@@ -212,65 +194,60 @@ def build_workbook(unit: ReportingUnit, *, now: datetime.datetime | None = None)
             "priority": str(item.get_priority_display()) if item.priority else "",
             "deadline": _deadline(item),
             "current": _current_status(item_progress),
-            "instrument_slug": item.instrument.slug,
-            "item_key": item.key,
-            "fingerprint": item_fingerprint,
-            "signature": _signature(
-                unit.code, downloaded_at, item.instrument.slug, item.key, version, item_fingerprint
-            ),
         }
         for position, column in enumerate(COLUMNS, start=1):
             cell = sheet.cell(row=row_number, column=position)
             cell.alignment = WRAP
-            if column.key == "version":
-                cell.value = version
-            elif column.key in values:
-                _text(cell, values[column.key])
+            if column.key in values:
+                text_cell(cell, values[column.key])
             if column.editable:
                 cell.protection = Protection(locked=False)
                 cell.fill = INPUT_FILL
-        sheet.cell(row=row_number, column=INDEX["progress"] + 1).number_format = "0"
         sheet.cell(row=row_number, column=INDEX["refers_to"] + 1).number_format = "yyyy-mm-dd"
+        register.append(
+            RegisterEntry(
+                instrument=values["instrument"],
+                code=values["code"],
+                # As written to the cell: text_cell may have dropped characters a workbook cannot hold.
+                text_digest=digest(sheet.cell(row=row_number, column=INDEX["text"] + 1).value),
+                slug=item.instrument.slug,
+                key=item.key,
+                version=str(item_progress.version if item_progress else 0),
+                fingerprint=fingerprint(item),
+            )
+        )
+
+    meta = workbook.create_sheet(META_SHEET)
+    workbook_signature = Meta.write(
+        meta,
+        {
+            "unit": unit.code,
+            "language": language,
+            "downloaded_at": downloaded_at,
+            "format": FORMAT_VERSION,
+            "sheet": sheet.title,
+        },
+        [tuple(vars(entry).values()) for entry in register],
+    )
+    # The drop-down of statuses reads its choices from here: an inline list is limited to 255
+    # characters and cannot hold a label with a comma.
+    for row, label in enumerate(status_labels(), start=1):
+        text_cell(meta.cell(row=row, column=4), label)
 
     last_row = max(len(items) + 1, 2)
     _add_validations(sheet, last_row)
-    protect(workbook, sheet, visible_columns=sum(1 for column in COLUMNS if not column.hidden), last_row=last_row)
+    protect(
+        workbook,
+        sheet,
+        visible_columns=len(COLUMNS),
+        last_row=last_row,
+        password=protection_password(workbook_signature),
+    )
     workbook.properties.creator = str(_("CAMI commitment tracker"))
     workbook.properties.title = f"{unit.code} {downloaded_at}"
     stream = BytesIO()
     workbook.save(stream)
     return stream.getvalue()
-
-
-def protect(workbook, sheet, *, visible_columns: int, last_row: int) -> None:
-    """Freeze the header, filter the visible columns, lock every cell not unlocked for input."""
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(visible_columns)}{last_row}"
-    # Locked cells cannot be changed; filtering, resizing and typing a link stay possible. No
-    # password: protection prevents accidents, the signatures catch deliberate changes.
-    protection = sheet.protection
-    protection.sheet = True
-    protection.autoFilter = False
-    protection.formatColumns = False
-    protection.formatRows = False
-    protection.insertHyperlinks = False
-    # Nobody adds, removes, renames or unhides sheets: the upload finds its sheets by place and name.
-    workbook.security = WorkbookProtection(lockStructure=True)
-
-
-def _write_meta(meta, *, unit: ReportingUnit, language: str, downloaded_at: str) -> None:
-    # "veryHidden": not offered by Excel's "Unhide" menu, so nobody edits it by accident.
-    meta.sheet_state = "veryHidden"
-    fields = {"unit": unit.code, "language": language, "downloaded_at": downloaded_at, "format": FORMAT_VERSION}
-    fields["signature"] = _signature(*fields.values())
-    for row, (name, value) in enumerate(fields.items(), start=1):
-        _text(meta.cell(row=row, column=1), name)
-        _text(meta.cell(row=row, column=2), value)
-    # The drop-down of statuses reads its choices from here: an inline list is limited to 255
-    # characters and cannot hold a label with a comma.
-    for row, label in enumerate(status_labels(), start=1):
-        _text(meta.cell(row=row, column=4), label)
-    meta.protection.sheet = True
 
 
 def _add_validations(sheet, last_row: int) -> None:
@@ -287,8 +264,9 @@ def _add_validations(sheet, last_row: int) -> None:
         error=str(_("Choose a status from the list.")),
     )
     statuses.add(column_range("status"))
+    # Not "whole": a spreadsheet stores "40 %" as 0.4, which the upload reads as 40 %.
     progress = DataValidation(
-        type="whole",
+        type="decimal",
         operator="between",
         formula1="0",
         formula2="100",
@@ -313,71 +291,22 @@ def check_upload(name: str, size: int) -> None:
             % {"size": filesizeformat(size), "limit": filesizeformat(settings.WORKBOOK_MAX_BYTES)}
         )
     if not name.lower().endswith(".xlsx"):
-        raise WorkbookRejected(_not_a_workbook())
-
-
-def _not_a_workbook() -> str:
-    return _(
-        "This file is not an Excel workbook (.xlsx). Upload the workbook downloaded from the tracker, "
-        "saved in the Excel format."
-    )
-
-
-def _not_from_tracker() -> str:
-    return _(
-        "This workbook does not come from the tracker, or its hidden part has been changed. "
-        "Download a new workbook and fill it in."
-    )
-
-
-def _open(data: bytes):
-    """The workbook in `data`, formulas kept as written (never evaluated)."""
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise WorkbookRejected(_not_a_workbook()) from None
-    # zipfile stops unpacking a member at its declared size, so the declared sizes bound the work.
-    if len(members) > MAX_ZIP_MEMBERS or sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
-        raise WorkbookRejected(
-            _("This file cannot be read: once unpacked it would be far larger than any workbook from the tracker.")
-        )
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about Excel extensions it drops (data validation lists, etc.).
-            warnings.simplefilter("ignore")
-            return load_workbook(BytesIO(data), data_only=False, keep_links=False, keep_vba=False)
-    except Exception:
-        # openpyxl raises many kinds of errors on a damaged or foreign file (KeyError for a missing
-        # part, InvalidFileException, ValueError, TypeError, XML parse errors...); for the user they
-        # all mean the same: this file cannot be read as a workbook.
-        logger.info("Unreadable workbook upload", exc_info=True)
-        raise WorkbookRejected(_not_a_workbook()) from None
+        raise WorkbookRejected(not_a_workbook())
 
 
 def _is_empty(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _meta(workbook) -> dict[str, str]:
-    if META_SHEET not in workbook.sheetnames:
-        raise WorkbookRejected(_not_from_tracker())
-    meta = workbook[META_SHEET]
-    fields = {}
-    for name, value in meta.iter_rows(min_row=1, max_row=5, max_col=2, values_only=True):
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise WorkbookRejected(_not_from_tracker())
-        fields[name] = value
-    names = ["unit", "language", "downloaded_at", "format"]
-    if list(fields) != [*names, "signature"] or not _signature_matches(
-        fields["signature"], *(fields[name] for name in names)
-    ):
-        raise WorkbookRejected(_not_from_tracker())
-    if fields["format"] != FORMAT_VERSION:
+def _meta(workbook) -> Meta:
+    meta = Meta.read(
+        workbook, META_SHEET, META_FIELDS, entry_width=len(RegisterEntry.__dataclass_fields__), max_entries=MAX_ROWS
+    )
+    if meta.fields["format"] != FORMAT_VERSION:
         raise WorkbookRejected(
             _("This workbook was made by an earlier version of the tracker. Download a new workbook and fill it in.")
         )
-    return fields
+    return meta
 
 
 def _header_labels() -> list[set[str]]:
@@ -438,6 +367,8 @@ class ParsedWorkbook:
     def stored(self) -> dict:
         """What the session keeps between the preview and the confirmation (JSON only)."""
         return {
+            # Names this preview: it may be confirmed once (WorkbookConfirmation).
+            "preview": str(uuid.uuid4()),
             "digest": self.digest,
             "language": self.language,
             "downloaded_at": self.downloaded_at.isoformat(),
@@ -454,16 +385,75 @@ class _RowReader:
         self.number = number
         self.cells = cells
         self.errors: list[dict] = []
+        self.notes: list[str] = []
+
+    def cell(self, key: str):
+        return self.cells[INDEX[key]]
 
     def value(self, key: str):
-        return self.cells[INDEX[key]].value
+        return self.cell(key).value
 
     def error(self, key: str, message: str) -> None:
         self.errors.append({"column": str(COLUMNS[INDEX[key]].label), "message": message})
 
     def has_formula(self, key: str) -> bool:
-        cell = self.cells[INDEX[key]]
+        cell = self.cell(key)
         return cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.lstrip().startswith("="))
+
+
+class _Register:
+    """The signed rows of the workbook, found by what a row shows."""
+
+    def __init__(self, entries: list[RegisterEntry]):
+        self.by_identity: dict[tuple[str, str], list[RegisterEntry]] = {}
+        self.by_text: dict[str, list[RegisterEntry]] = {}
+        for entry in entries:
+            self.by_identity.setdefault(entry.identity, []).append(entry)
+            self.by_text.setdefault(entry.text_digest, []).append(entry)
+
+    def find(self, reader: _RowReader) -> RegisterEntry | None:
+        """The entry the row's visible instrument, code and text agree on, or None with an error."""
+        instrument, code, text = (reader.value(key) for key in ("instrument", "code", "text"))
+        if all(_is_empty(value) for value in (instrument, code, text)):
+            reader.error("code", _("This row is not an activity of the workbook: fill in only the rows of activities."))
+            return None
+        text_digest = digest(text)
+        candidates = self.by_identity.get(_identity(instrument, code), [])
+        for entry in candidates:
+            if entry.text_digest == text_digest:
+                return entry
+        seen = {"instrument": shown(instrument)[:60], "code": shown(code)[:30]}
+        owners = self.by_text.get(text_digest, [])
+        if owners:
+            # The text belongs to another row: the row's cells were sorted or moved apart.
+            reader.error(
+                "code",
+                _(
+                    "This row shows %(instrument)s %(code)s, but its activity text is that of %(expected)s. "
+                    "Part of the row has been moved, for example by sorting only some columns. Nothing has been "
+                    "saved: sort whole rows only, or download a new workbook."
+                )
+                % {**seen, "expected": f"{owners[0].instrument} {owners[0].code}"},
+            )
+        elif candidates:
+            reader.error(
+                "text",
+                _(
+                    "The activity text of %(instrument)s %(code)s has been changed in this row. The texts cannot "
+                    "be changed in the workbook: download a new workbook."
+                )
+                % seen,
+            )
+        else:
+            reader.error(
+                "code",
+                _(
+                    "This row shows %(instrument)s %(code)s, which is not an activity of this workbook. The "
+                    "instrument and code of a row cannot be changed: download a new workbook."
+                )
+                % seen,
+            )
+        return None
 
 
 def parse_workbook(data: bytes, unit: ReportingUnit, *, today: datetime.date | None = None) -> ParsedWorkbook:
@@ -473,35 +463,39 @@ def parse_workbook(data: bytes, unit: ReportingUnit, *, today: datetime.date | N
     its errors (row, column, message) and its conflicts with what happened since the download.
     """
     today = today or timezone.localdate()
-    workbook = _open(data)
+    workbook = open_upload(data)
     meta = _meta(workbook)
-    if meta["unit"] != unit.code:
-        other = ReportingUnit.objects.filter(code=meta["unit"]).first()
+    fields = meta.fields
+    if fields["unit"] != unit.code:
+        other = ReportingUnit.objects.filter(code=fields["unit"]).first()
         raise WorkbookRejected(
             _(
                 "This workbook is for %(workbook_unit)s, not %(unit)s. Upload it on the page of "
                 "%(workbook_unit)s, or download the workbook for %(unit)s."
             )
-            % {"workbook_unit": other or meta["unit"], "unit": unit}
+            % {"workbook_unit": other or fields["unit"], "unit": unit}
         )
     try:
-        downloaded_at = datetime.datetime.fromisoformat(meta["downloaded_at"])
+        downloaded_at = datetime.datetime.fromisoformat(fields["downloaded_at"])
     except ValueError:
-        raise WorkbookRejected(_not_from_tracker()) from None
-    sheets = [sheet for sheet in workbook.worksheets if sheet.title != META_SHEET]
-    if not sheets:
-        raise WorkbookRejected(_not_from_tracker())
-    sheet = sheets[0]
+        raise WorkbookRejected(not_from_tracker()) from None
+    if fields["sheet"] not in workbook.sheetnames:
+        raise WorkbookRejected(
+            _("The sheet “%(sheet)s” of this workbook has been renamed or removed. Download a new workbook.")
+            % {"sheet": fields["sheet"]}
+        )
+    sheet = workbook[fields["sheet"]]
     _check_headers(sheet)
     if sheet.max_row > MAX_ROWS:
-        raise WorkbookRejected(_not_from_tracker())
+        raise WorkbookRejected(not_from_tracker())
 
     parsed = ParsedWorkbook(
         unit_code=unit.code,
-        language=meta["language"],
+        language=fields["language"],
         downloaded_at=downloaded_at,
         digest=hashlib.sha256(data).hexdigest(),
     )
+    register = _Register([RegisterEntry(*entry) for entry in meta.register])
     items = {(item.instrument.slug, item.key): item for item in applicable_items(unit)}
     statuses = _status_codes()
     seen: dict[int, int] = {}
@@ -509,7 +503,7 @@ def parse_workbook(data: bytes, unit: ReportingUnit, *, today: datetime.date | N
         if all(_is_empty(cells[INDEX[key]].value) for key in INPUT_KEYS):
             continue
         reader = _RowReader(number, cells)
-        row = _read_row(reader, meta, items, statuses, today)
+        row = _read_row(reader, register, items, statuses, today)
         if row["item_id"] is not None:
             if row["item_id"] in seen:
                 reader.error(
@@ -519,18 +513,19 @@ def parse_workbook(data: bytes, unit: ReportingUnit, *, today: datetime.date | N
                 )
             seen.setdefault(row["item_id"], number)
         row["errors"] = reader.errors
+        row["notes"] = reader.notes
         parsed.rows.append(row)
     _find_conflicts(parsed.rows, unit, downloaded_at, {item.pk: item for item in items.values()})
     return parsed
 
 
-def _read_row(reader: _RowReader, meta: dict, items: dict, statuses: dict, today: datetime.date) -> dict:
+def _read_row(reader: _RowReader, register: _Register, items: dict, statuses: dict, today: datetime.date) -> dict:
     row = {
         "row": reader.number,
         "item_id": None,
-        "instrument": "",
+        "instrument": shown(reader.value("instrument"))[:60],
         "key": "",
-        "code": str(reader.value("code") or "")[:30],
+        "code": shown(reader.value("code"))[:30],
         "text": "",
         "version": 0,
         "current_version": 0,
@@ -543,9 +538,23 @@ def _read_row(reader: _RowReader, meta: dict, items: dict, statuses: dict, today
         "refers_to": today.isoformat(),
         "conflicts": [],
     }
-    item = _read_reference(reader, meta, items, row)
-    if item is not None:
-        row.update(item_id=item.pk, code=item.code or item.key, text=(item.text or "")[:TEXT_EXCERPT])
+    entry = register.find(reader)
+    if entry is not None:
+        row.update(
+            instrument=entry.instrument,
+            key=entry.key,
+            code=entry.code,
+            version=int(entry.version),
+            fingerprint=entry.fingerprint,
+        )
+        item = items.get((entry.slug, entry.key))
+        if item is None:
+            reader.error(
+                "code",
+                _("Activity %(code)s is no longer among the activities of this reporting unit.") % {"code": entry.code},
+            )
+        else:
+            row.update(item_id=item.pk, text=(item.text or "")[:TEXT_EXCERPT])
 
     formulas = [key for key in INPUT_KEYS if reader.has_formula(key)]
     for key in formulas:
@@ -555,91 +564,46 @@ def _read_row(reader: _RowReader, meta: dict, items: dict, statuses: dict, today
     if "status" not in formulas:
         if _is_empty(status):
             reader.error("status", _("Choose a new status: the other cells of this row are filled in."))
-        elif str(status).strip().casefold() in statuses:
-            row["status"] = statuses[str(status).strip().casefold()]
+        elif shown(status).casefold() in statuses:
+            row["status"] = statuses[shown(status).casefold()]
         else:
             reader.error(
-                "status", _("“%(value)s” is not a status. Choose one from the list.") % {"value": str(status)[:60]}
+                "status", _("“%(value)s” is not a status. Choose one from the list.") % {"value": shown(status)[:60]}
             )
     if "progress" not in formulas:
-        progress = reader.value("progress")
-        if isinstance(progress, int | float) and "%" in reader.cells[INDEX["progress"]].number_format:
-            # Typed as "40 %" in Excel: stored as 0.4 with a percent format.
-            progress = round(progress * 100, 6)
-        progress = _whole_number(progress)
-        if progress is False:
-            reader.error("progress", _("Progress must be a whole number from 0 to 100."))
+        cell = reader.cell("progress")
+        try:
+            reading = read_percent(cell.value, percent_format="%" in (cell.number_format or ""))
+        except ValidationError as error:
+            reader.error("progress", " ".join(error.messages))
         else:
-            row["progress"] = progress
+            row["progress"] = reading.value
+            if reading.note:
+                reader.notes.append(reading.note)
     if "narrative" not in formulas and not _is_empty(reader.value("narrative")):
         row["narrative"] = str(reader.value("narrative")).strip()
     if "link" not in formulas and not _is_empty(reader.value("link")):
-        link = str(reader.value("link")).strip()
         try:
-            # As long as the evidence link it becomes (Evidence.url).
-            URLValidator(schemes=["http", "https"])(link)
-            if len(link) > 500:
-                raise ValidationError("too long")
-            row["link"] = link
-        except ValidationError:
-            reader.error("link", _("Enter a full web address starting with http:// or https://."))
+            row["link"] = clean_link(str(reader.value("link")))
+        except ValidationError as error:
+            reader.error("link", " ".join(error.messages))
     if "refers_to" not in formulas and not _is_empty(reader.value("refers_to")):
         refers_to = _date(reader.value("refers_to"))
         if refers_to is None:
             reader.error("refers_to", _("Enter a date, for example 2026-03-31."))
         else:
-            row["refers_to"] = refers_to.isoformat()
+            try:
+                # The web form's own rules for this date.
+                UpdateForm.base_fields["refers_to"].run_validators(refers_to)
+            except ValidationError as error:
+                reader.error("refers_to", " ".join(error.messages))
+            else:
+                row["refers_to"] = refers_to.isoformat()
     return row
 
 
-def _read_reference(reader: _RowReader, meta: dict, items: dict, row: dict) -> Item | None:
-    """The activity the row's hidden cells name, if they are intact and it still applies."""
-    slug, key, version, print_, signature = (
-        reader.value(name) for name in ("instrument_slug", "item_key", "version", "fingerprint", "signature")
-    )
-    if all(_is_empty(value) for value in (slug, key, signature)):
-        reader.error("code", _("This row is not an activity of the workbook: fill in only the rows of activities."))
-        return None
-    if isinstance(version, float) and version.is_integer():
-        version = int(version)
-    if (
-        not all(isinstance(value, str) for value in (slug, key, print_))
-        or not isinstance(version, int)
-        or isinstance(version, bool)
-        or not _signature_matches(signature, meta["unit"], meta["downloaded_at"], slug, key, version, print_)
-    ):
-        reader.error("code", _("The hidden reference of this row has been changed. Download a new workbook."))
-        return None
-    row.update(instrument=slug, key=key, version=version, fingerprint=print_, code=str(reader.value("code") or key))
-    item = items.get((slug, key))
-    if item is None:
-        reader.error(
-            "code",
-            _("Activity %(code)s is no longer among the activities of this reporting unit.") % {"code": row["code"]},
-        )
-    return item
-
-
-def _whole_number(value) -> int | None | bool:
-    """The progress as an int, None when empty, False when it is not a whole number from 0 to 100."""
-    if _is_empty(value):
-        return None
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        text = value.strip().rstrip("%").strip()
-        if not re.fullmatch(r"\d{1,3}", text):
-            return False
-        value = int(text)
-    if not isinstance(value, int) or not 0 <= value <= 100:
-        return False
-    return value
-
-
 def _date(value) -> datetime.date | None:
-    """A real Excel date, or a text written YYYY-MM-DD; anything else is not a date."""
+    """A real spreadsheet date, or a text written YYYY-MM-DD; anything else is not a date."""
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
@@ -715,6 +679,10 @@ def _find_conflicts(rows: list[dict], unit: ReportingUnit, downloaded_at: dateti
 # Applying ---------------------------------------------------------------------------------------
 
 
+class AlreadyConfirmed(Exception):
+    """The preview has been confirmed already (another tab, a double click, a repeated request)."""
+
+
 def apply_rows(stored: dict, *, user, unit: ReportingUnit, submit: bool, language: str) -> int:
     """Create an update per stored row, all in one transaction: every row is saved, or none.
 
@@ -722,10 +690,19 @@ def apply_rows(stored: dict, *, user, unit: ReportingUnit, submit: bool, languag
     acknowledged the newer update); any other on the version in the workbook. If anything moved
     since the preview, services raise StaleUpdate and the whole transaction is rolled back.
     Raises StaleUpdate, PermissionDenied or ValidationError; the caller tells the user to upload again.
+    Raises AlreadyConfirmed, saving nothing, when this preview has been confirmed before.
     """
     rows = stored["rows"]
     items = Item.objects.in_bulk([row["item_id"] for row in rows])
     with transaction.atomic():
+        try:
+            # First, so that a second confirmation waits here for the first and then stops.
+            with transaction.atomic():
+                WorkbookConfirmation.objects.create(
+                    preview=stored["preview"], unit=unit, confirmed_by=user, rows=len(rows)
+                )
+        except IntegrityError:
+            raise AlreadyConfirmed from None
         for row in rows:
             item = items.get(row["item_id"])
             if item is None:
@@ -792,6 +769,7 @@ def display_rows(rows: list[dict]) -> list[dict]:
             {
                 **row,
                 "status_label": _label(Status, row["status"]),
+                "notes": row.get("notes", []),
                 "current_status_label": _label(Status, row["current_status"]),
                 "refers_to": datetime.date.fromisoformat(row["refers_to"]),
                 "conflicts": conflicts,
