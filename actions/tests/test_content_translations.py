@@ -259,9 +259,7 @@ def test_a_wrong_row_saves_nothing_and_names_every_row_to_correct(client, people
     errors = response.context["errors"]
     assert sorted(error["row"] for error in errors) == sorted(expected), (errors, rows)
     for row, message in expected.items():
-        shown = (
-            f"{row_label % {'row': row}}, {column}: " if row != rows["forged"] else f"{row_label % {'row': row}}: "
-        )
+        shown = f"{row_label % {'row': row}}, {column}: " if row != rows["forged"] else f"{row_label % {'row': row}}: "
         assert f"<li>{shown}{message}</li>" in page.replace("&#x27;", "'"), message
     good.refresh_from_db()
     original.refresh_from_db()

@@ -7,17 +7,19 @@ with nothing saved.
 """
 
 import io
+import json
 import shutil
 import subprocess
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from openpyxl import load_workbook
 
 from actions import reporting_workbook
 from actions.forms import read_percent
-from actions.models import Agency, Item, ReportingUnit, StatusUpdate
+from actions.models import Agency, Item, ReportingUnit, Status, StatusUpdate
 from actions.tests.test_reporting_workbook import COLUMN, confirm, download, saved, upload
 
 pytestmark = pytest.mark.django_db
@@ -215,6 +217,64 @@ def test_a_libreoffice_re_save_of_a_sorted_workbook_is_read_right(client, filled
     assert resaved_book["tracker"].sheet_state in ("hidden", "veryHidden")
     send(client, data)
     assert saved_updates() == intended()
+
+
+def test_typed_and_sorted_in_a_real_libreoffice_the_rows_are_saved_on_the_right_activities(client, aigerim, tmp_path):
+    """Typing "40 %" and "12,5" into a Russian workbook, then sorting the selection A:K descending
+    by code, in LibreOffice Calc driven through its UNO interface (actions/tests/libreoffice_edit.py)."""
+    book = download(client, language="ru")
+    password = book["tracker"]["B6"].value[:12]
+    sheet = book.worksheets[0]
+    last = sheet.max_row
+    first, second = row_showing(sheet, "cami-pow", "1.1.1"), row_showing(sheet, "vilm", "2.3")
+    source, target, edits = tmp_path / "in.xlsx", tmp_path / "out.xlsx", tmp_path / "edits.json"
+    with translation.override("ru"):
+        labels = {value: str(label) for value, label in Status.choices}
+    book.save(source)
+    edits.write_text(
+        json.dumps(
+            [
+                {"type": [f"G{first}", labels["completed"]]},
+                {"type": [f"H{first}", "40 %"]},
+                {"type": [f"I{first}", "Рабочая группа создана"]},
+                {"type": [f"G{second}", labels["in-progress"]]},
+                {"type": [f"H{second}", "12,5"]},
+                {"sort": [f"A2:K{last}", 1, False]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    script = settings.BASE_DIR / "actions" / "tests" / "libreoffice_edit.py"
+    done = subprocess.run(
+        ["/usr/bin/python3", str(script), str(source), str(target), password, str(edits)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = target.read_bytes()
+    kz = ReportingUnit.objects.get(code="KZ")
+    with translation.override("ru"):
+        parsed = reporting_workbook.parse_workbook(data, kz)
+        # Sorted: the rows typed in are now elsewhere, and found by what they show.
+        edited = load_workbook(io.BytesIO(data)).worksheets[0]
+        assert row_showing(edited, "cami-pow", "1.1.1") == last
+        by_key = {row["key"]: row for row in parsed.rows}
+        assert set(by_key) == {"1.1.1", "2.3"}
+        assert (by_key["1.1.1"]["status"], by_key["1.1.1"]["progress"]) == ("completed", 40)
+        assert by_key["1.1.1"]["notes"] == [
+            translation.gettext("%(written)s was read as %(percent)s %%.") % {"written": "0.4", "percent": "40"}
+        ]
+        assert [(error["row"], error["message"]) for error in parsed.errors] == [
+            (
+                row_showing(edited, "vilm", "2.3"),
+                translation.gettext(
+                    "%(written)s was read as %(percent)s %%: progress is a whole number of per cent. "
+                    "Enter it rounded, for example %(lower)s or %(upper)s."
+                )
+                % {"written": "12,5", "percent": "12.5", "lower": 12, "upper": 13},
+            )
+        ]
 
 
 # Per cent ------------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""Edit a workbook in a real LibreOffice Calc, as a person would, and save it as .xlsx.
+
+Run with the system Python that has LibreOffice's `uno` module (Debian's python3-uno), not the
+project's virtual environment:
+
+    /usr/bin/python3 actions/tests/libreoffice_edit.py IN.xlsx OUT.xlsx PASSWORD EDITS.json
+
+EDITS.json is a list of steps:
+    {"type": ["B7", "40 %"]}        type a value into a cell, as on the keyboard (Calc reads it)
+    {"sort": ["A2:K30", 1, false]}  sort a selected range on its column 1 (0-based), descending
+The sheet is unprotected with PASSWORD first, as a person must do to sort, and protected again.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+
+def _property(name, value):
+    prop = PropertyValue()
+    prop.Name, prop.Value = name, value
+    return prop
+
+
+def _connect(pipe):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    for _attempt in range(120):
+        try:
+            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+        except Exception:  # noqa: BLE001 - LibreOffice is still starting
+            time.sleep(0.5)
+    raise SystemExit("LibreOffice did not start")
+
+
+def main(source, target, password, edits_path):
+    with open(edits_path, encoding="utf-8") as stream:
+        edits = json.load(stream)
+    profile = tempfile.mkdtemp()
+    pipe = f"tracker{os.getpid()}"
+    office = subprocess.Popen(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            f"--accept=pipe,name={pipe};urp;",
+        ]
+    )
+    try:
+        context = _connect(pipe)
+        desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
+        dispatcher = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", context)
+        document = desktop.loadComponentFromURL(
+            uno.systemPathToFileUrl(os.path.abspath(source)), "_blank", 0, (_property("Hidden", True),)
+        )
+        if document is None:
+            raise SystemExit(f"LibreOffice could not open {source}")
+        sheet = document.Sheets.getByIndex(0)
+        sheet.unprotect(password)
+        controller = document.CurrentController
+        frame = controller.Frame
+        for edit in edits:
+            if "type" in edit:
+                address, text = edit["type"]
+                controller.select(sheet.getCellRangeByName(address))
+                dispatcher.executeDispatch(frame, ".uno:EnterString", "", 0, (_property("StringName", text),))
+            elif "sort" in edit:
+                address, column, ascending = edit["sort"]
+                cells = sheet.getCellRangeByName(address)
+                field = uno.createUnoStruct("com.sun.star.table.TableSortField")
+                field.Field, field.IsAscending = column, ascending
+                cells.sort((_property("SortFields", uno.Any("[]com.sun.star.table.TableSortField", (field,))),))
+        sheet.protect(password)
+        document.storeToURL(
+            uno.systemPathToFileUrl(os.path.abspath(target)), (_property("FilterName", "Calc MS Excel 2007 XML"),)
+        )
+        document.close(True)
+    finally:
+        office.terminate()
+        try:
+            office.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            office.kill()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])
