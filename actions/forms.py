@@ -215,9 +215,16 @@ class UpdateForm(PlainLabels, forms.Form):
             try:
                 links.append(clean_link(line))
             except ValidationError as error:
-                errors.append(
-                    _("Line %(line)s: %(problem)s") % {"line": line_number, "problem": " ".join(error.messages)}
-                )
+                if error.code == "max_length":
+                    errors.append(
+                        _("Line %(line)s has %(length)d characters; a web address of at most %(limit)d is kept.")
+                        % {"line": line_number, **error.params}
+                    )
+                else:
+                    errors.append(
+                        _("Line %(line)s is not a web address starting with http:// or https://.")
+                        % {"line": line_number}
+                    )
         if errors:
             raise ValidationError(errors)
         return links
