@@ -1,9 +1,11 @@
+import datetime
 from io import BytesIO
 
 from import_export.formats.base_formats import CSV, XLSX
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from actions.spreadsheets import FORMULA_PREFIXES
 
@@ -30,19 +32,32 @@ class SafeCSV(CSV):
         return super().export_data(safe, **kwargs)
 
 
+def _is_date(value) -> bool:
+    """A calendar date, not a date and time."""
+    return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
+
+
 class SafeXLSX(XLSX):
     """XLSX in which every text cell stays text.
 
     openpyxl reads a string that starts with "=" as a formula; a text from a narrative or an
     instrument must never run as one when the workbook is opened. The text is written unchanged,
     with the cell typed as a string, and marked with Excel's quote prefix when it looks like a
-    formula, so that it stays a text when the cell is edited.
+    formula, so that it stays a text when the cell is edited. A date is a date cell shown as
+    yyyy-mm-dd, in a column wide enough for it (a narrow one shows ##########); None is an empty
+    cell.
     """
+
+    DATE_FORMAT = "yyyy-mm-dd"
 
     def export_data(self, dataset, **kwargs):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=(dataset.title or "data")[:31])
         sheet.freeze_panes = "A2"
+        # A write-only sheet takes its column widths before its first row.
+        for number in range(1, dataset.width + 1):
+            if any(_is_date(value) for value in dataset.get_col(number - 1)):
+                sheet.column_dimensions[get_column_letter(number)].width = 12
         bold = Font(bold=True)
         header = []
         for name in dataset.headers:
@@ -58,6 +73,8 @@ class SafeXLSX(XLSX):
                     cell.data_type = "s"
                     if value.startswith(FORMULA_PREFIXES):
                         cell.quotePrefix = True
+                elif _is_date(value):
+                    cell.number_format = self.DATE_FORMAT
                 cells.append(cell)
             sheet.append(cells)
         stream = BytesIO()

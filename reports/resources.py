@@ -4,7 +4,7 @@ The keys are documented in docs/open-data.md; renaming one breaks other people's
 """
 
 from django.db.models import Prefetch
-from import_export import fields, resources, widgets
+from import_export import fields, resources
 
 from actions.models import Item, ResponsibleParty
 
@@ -25,14 +25,19 @@ class ItemResource(resources.Resource):
     priority = fields.Field(attribute="priority", column_name="priority")
     priority_raw = fields.Field(attribute="priority_raw", column_name="priority_raw")
     timeline_raw = fields.Field(attribute="timeline_raw", column_name="timeline_raw")
-    due = fields.Field(attribute="due", column_name="due", widget=widgets.DateWidget(format="%Y-%m-%d"))
+    due = fields.Field(column_name="due")
     due_precision = fields.Field(attribute="due_precision", column_name="due_precision")
     applies_to = fields.Field(column_name="applies_to")
 
-    def __init__(self, join_lists: bool = False):
-        """With join_lists, list values become "a; b" (for CSV and spreadsheets)."""
+    def __init__(self, join_lists: bool = False, dates: bool = False):
+        """With join_lists, list values become "a; b" (for CSV and spreadsheets).
+
+        With dates, `due` is a date (for a workbook's date cells, empty when there is none);
+        otherwise it is the text YYYY-MM-DD, or "" (JSON and CSV).
+        """
         super().__init__()
         self.join_lists = join_lists
+        self.dates = dates
 
     class Meta:
         export_order = (
@@ -53,6 +58,11 @@ class ItemResource(resources.Resource):
 
     def _list(self, values: list[str]):
         return "; ".join(values) if self.join_lists else values
+
+    def dehydrate_due(self, item):
+        if self.dates:
+            return item.due
+        return item.due.isoformat() if item.due else ""
 
     def dehydrate_responsible(self, item):
         return self._list([party.agency.name_en for party in item.responsible_parties.all()])

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from actions.models import Instrument, ReportingUnit
 from actions.permissions import allowed
-from reports import dashboard, services
+from reports import dashboard, datapackage, services
 from reports.dashboard import StatusLine, charts_for
 from reports.excel_exports import progress_workbook
 from reports.filters import ProgressFilter, progress_rows
@@ -37,15 +37,31 @@ def activities_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(dataset.dict, safe=False, json_dumps_params={"ensure_ascii": False, "indent": 1})
 
 
-def activities_csv(request: HttpRequest) -> HttpResponse:
+def _activities_csv(filename: str, byte_order_mark: str = "") -> HttpResponse:
     dataset = ItemResource(join_lists=True).export()
-    response = HttpResponse(SafeCSV().export_data(dataset), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="activities.csv"'
+    content = byte_order_mark + SafeCSV().export_data(dataset)
+    response = HttpResponse(content.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
+def activities_csv(request: HttpRequest) -> HttpResponse:
+    """UTF-8 without a byte-order mark: for programs (csv modules, pandas, R, frictionless)."""
+    return _activities_csv("activities.csv")
+
+
+def activities_excel_csv(request: HttpRequest) -> HttpResponse:
+    """The same CSV with a byte-order mark, by which Excel and LibreOffice recognise UTF-8."""
+    return _activities_csv("activities-excel.csv", byte_order_mark="\ufeff")
+
+
+def activities_datapackage(request: HttpRequest) -> JsonResponse:
+    """The Frictionless Data Package: the files and the Table Schema of their columns."""
+    return JsonResponse(datapackage.descriptor(), json_dumps_params={"ensure_ascii": False, "indent": 1})
+
+
 def activities_xlsx(request: HttpRequest) -> HttpResponse:
-    dataset = ItemResource(join_lists=True).export()
+    dataset = ItemResource(join_lists=True, dates=True).export()
     dataset.title = "activities"
     response = HttpResponse(SafeXLSX().export_data(dataset), content_type=SafeXLSX.CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="activities.xlsx"'

@@ -659,6 +659,8 @@ READ_VIEWS = {
     "open_data:activities_json": (None, lambda w: []),
     "open_data:activities_csv": (None, lambda w: []),
     "open_data:activities_xlsx": (None, lambda w: []),
+    "open_data:activities_excel_csv": (None, lambda w: []),
+    "open_data:datapackage": (None, lambda w: []),
     "reports:open_data": (None, lambda w: []),
     "reports:report": ("sara", lambda w: [w["report"].pk]),
     "reports:report_file": ("sara", lambda w: [w["report"].pk]),
