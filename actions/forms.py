@@ -240,6 +240,12 @@ class UpdateForm(PlainLabels, forms.Form):
         )
 
     @staticmethod
+    def initial_status(update: StatusUpdate | None) -> dict:
+        """Status and progress of `update` (the one in force), so that a new note does not pull the
+        status back to "Not started"."""
+        return {"status": update.status, "progress": update.progress} if update else {}
+
+    @staticmethod
     def initial_from(update: StatusUpdate) -> dict:
         return {
             "status": update.status,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from actions import reporting_workbook_views, translation_views, views
+from actions import account_views, reporting_workbook_views, translation_views, views
 
 app_name = "actions"
 
@@ -30,4 +30,5 @@ urlpatterns = [
     # People
     path("people/", views.people, name="people"),
     path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("welcome/", account_views.landing, name="landing"),
 ]

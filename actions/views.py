@@ -214,7 +214,15 @@ def my_reporting(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     for entry in page:
         entry.form = QuickUpdateForm(
-            initial={"based_on_version": entry.version}, auto_id=f"quick-{entry.item.pk}-{entry.unit.pk}-%s"
+            initial={"based_on_version": entry.version, **UpdateForm.initial_status(entry.current)},
+            auto_id=f"quick-{entry.item.pk}-{entry.unit.pk}-%s",
+        )
+    # Returned updates come first, in a box of their own, whatever the filters and the page.
+    if Reason.RETURNED in reasons:
+        returned = [entry for entry in entries if Reason.RETURNED in entry.reasons]
+    else:
+        returned = needing_attention(
+            shown_units, today=timezone.localdate(), due_soon_days=settings.DUE_SOON_DAYS, reasons=(Reason.RETURNED,)
         )
     own_updates = (
         StatusUpdate.objects.filter(unit__in=units)
@@ -231,6 +239,7 @@ def my_reporting(request: HttpRequest) -> HttpResponse:
         "chosen_unit": chosen_unit,
         "chosen_reason": chosen_reason,
         "reasons": Reason.LABELS,
+        "returned": returned,
         "drafts": [update for update in own_updates if update.state == StatusUpdate.State.DRAFT],
         "pending": [update for update in own_updates if update.state == StatusUpdate.State.SUBMITTED],
         "query": query.urlencode(),
@@ -295,7 +304,14 @@ def update_new(request: HttpRequest, unit: str, instrument: str, slug: str) -> H
             if response is not None:
                 return response
     else:
-        form = UpdateForm(initial={"based_on_version": services.current_version(item, unit)})
+        # The form starts where the item stands: the status and progress of the update in force.
+        in_force = services.progress_of(item, unit)
+        form = UpdateForm(
+            initial={
+                "based_on_version": services.current_version(item, unit),
+                **UpdateForm.initial_status(in_force.current if in_force else None),
+            }
+        )
     return render(
         request,
         "actions/update_form.html",

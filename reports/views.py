@@ -1,7 +1,6 @@
 import logging
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -86,7 +85,8 @@ def meeting_reports(request: HttpRequest) -> HttpResponse:
                 language=data["language"],
                 format=data["format"],
             )
-            messages.success(request, _("The report is being generated; this page shows when it is ready."))
+            # No message: the report's page says its state itself, and a message saying "being
+            # generated" would sit above "ready" once the worker is quick.
             return redirect(report)
     elif request.method == "POST":
         raise PermissionDenied

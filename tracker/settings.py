@@ -154,7 +154,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "actions:my_reporting"
+# The page of each person's job (actions.account_views.landing); a `next` address wins.
+LOGIN_REDIRECT_URL = "actions:landing"
 LOGOUT_REDIRECT_URL = "actions:home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))

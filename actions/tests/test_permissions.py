@@ -67,6 +67,8 @@ MATRIX = [
     ("actions:workbook_upload", ("KZ",), "get", expect(403, anonymous=LOGIN, aigerim=200)),
     ("actions:workbook_download", ("CMS",), "get", expect(403, anonymous=LOGIN, sara=200, ada=200)),
     ("actions:workbook_confirm", ("KZ",), "post", expect(403, anonymous=LOGIN, aigerim=302)),
+    # Everyone signed in is sent on to the page of their job.
+    ("actions:landing", (), "get", expect(302, anonymous=LOGIN)),
 ]
 
 # POSTs that change something: the expected answer, and whether the change happened.

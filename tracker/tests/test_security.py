@@ -674,6 +674,7 @@ READ_VIEWS = {
     "actions:instrument": (None, lambda w: ["cami-pow"]),
     "actions:item": (None, lambda w: ["cami-pow", "1.1.1"]),
     "actions:my_reporting": ("aigerim", lambda w: []),
+    "actions:landing": ("aigerim", lambda w: []),
     "actions:update": ("aigerim", lambda w: [w["draft_kz"].pk]),
     "actions:evidence": ("aigerim", lambda w: [w["pending_kz"].evidence.get().pk]),
     "actions:workbook_download": ("aigerim", lambda w: ["KZ"]),
