@@ -83,6 +83,8 @@ COLUMNS = (
     Column("narrative", gettext_lazy("Narrative"), 55, editable=True),
     Column("link", gettext_lazy("Link (URL)"), 32, editable=True),
     Column("refers_to", gettext_lazy("Date the work refers to"), 16, editable=True),
+    # Empty: the narrative is in the language of the workbook.
+    Column("narrative_language", gettext_lazy("Language of the narrative"), 16, editable=True),
 )
 INDEX = {column.key: position for position, column in enumerate(COLUMNS)}
 INPUT_KEYS = tuple(column.key for column in COLUMNS if column.editable)
@@ -233,6 +235,8 @@ def build_workbook(unit: ReportingUnit, *, now: datetime.datetime | None = None)
     # characters and cannot hold a label with a comma.
     for row, label in enumerate(status_labels(), start=1):
         text_cell(meta.cell(row=row, column=4), label)
+    for row, (_code, name) in enumerate(settings.LANGUAGES, start=1):
+        text_cell(meta.cell(row=row, column=5), name)
 
     last_row = max(len(items) + 1, 2)
     _add_validations(sheet, last_row)
@@ -276,8 +280,18 @@ def _add_validations(sheet, last_row: int) -> None:
         error=str(_("Enter a whole number from 0 to 100.")),
     )
     progress.add(column_range("progress"))
+    languages = DataValidation(
+        type="list",
+        formula1=f"{META_SHEET}!$E$1:$E${len(settings.LANGUAGES)}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=str(_("Language of the narrative")),
+        error=str(_("Choose a language from the list.")),
+    )
+    languages.add(column_range("narrative_language"))
     sheet.add_data_validation(statuses)
     sheet.add_data_validation(progress)
+    sheet.add_data_validation(languages)
 
 
 # Reading ----------------------------------------------------------------------------------------
@@ -332,6 +346,21 @@ def _check_headers(sheet) -> None:
                 "Download a new workbook and fill it in without adding, removing or renaming columns."
             )
         )
+
+
+def _language_codes() -> dict[str, str]:
+    """Every way to write a language: its code, its own name, or its name in any of the languages."""
+    from actions.content_translations import LANGUAGE_NAMES
+
+    codes = {}
+    for code, own_name in settings.LANGUAGES:
+        codes[code] = code
+        codes[own_name.casefold()] = code
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, name in LANGUAGE_NAMES.items():
+                codes[str(name).strip().casefold()] = code
+    return codes
 
 
 def _status_codes() -> dict[str, str]:
@@ -498,12 +527,13 @@ def parse_workbook(data: bytes, unit: ReportingUnit, *, today: datetime.date | N
     register = _Register([RegisterEntry(*entry) for entry in meta.register])
     items = {(item.instrument.slug, item.key): item for item in applicable_items(unit)}
     statuses = _status_codes()
+    languages = _language_codes()
     seen: dict[int, int] = {}
     for number, cells in enumerate(sheet.iter_rows(min_row=2, max_col=len(COLUMNS)), start=2):
         if all(_is_empty(cells[INDEX[key]].value) for key in INPUT_KEYS):
             continue
         reader = _RowReader(number, cells)
-        row = _read_row(reader, register, items, statuses, today)
+        row = _read_row(reader, register, items, statuses, languages, today)
         if row["item_id"] is not None:
             if row["item_id"] in seen:
                 reader.error(
@@ -519,7 +549,9 @@ def parse_workbook(data: bytes, unit: ReportingUnit, *, today: datetime.date | N
     return parsed
 
 
-def _read_row(reader: _RowReader, register: _Register, items: dict, statuses: dict, today: datetime.date) -> dict:
+def _read_row(
+    reader: _RowReader, register: _Register, items: dict, statuses: dict, languages: dict, today: datetime.date
+) -> dict:
     row = {
         "row": reader.number,
         "item_id": None,
@@ -534,6 +566,7 @@ def _read_row(reader: _RowReader, register: _Register, items: dict, statuses: di
         "status": "",
         "progress": None,
         "narrative": "",
+        "narrative_language": "",
         "link": "",
         "refers_to": today.isoformat(),
         "conflicts": [],
@@ -582,6 +615,16 @@ def _read_row(reader: _RowReader, register: _Register, items: dict, statuses: di
                 reader.notes.append(reading.note)
     if "narrative" not in formulas and not _is_empty(reader.value("narrative")):
         row["narrative"] = str(reader.value("narrative")).strip()
+    language = reader.value("narrative_language")
+    if "narrative_language" not in formulas and not _is_empty(language):
+        if shown(language).casefold() in languages:
+            row["narrative_language"] = languages[shown(language).casefold()]
+        else:
+            reader.error(
+                "narrative_language",
+                _("“%(value)s” is not a language of the tracker. Choose one from the list.")
+                % {"value": shown(language)[:60]},
+            )
     if "link" not in formulas and not _is_empty(reader.value("link")):
         try:
             row["link"] = clean_link(str(reader.value("link")))
@@ -717,7 +760,8 @@ def apply_rows(stored: dict, *, user, unit: ReportingUnit, submit: bool, languag
                     refers_to=datetime.date.fromisoformat(row["refers_to"]),
                     progress=row["progress"],
                     narrative=row["narrative"],
-                    narrative_language=language,
+                    # As the row says, else the language the workbook was filled in.
+                    narrative_language=row.get("narrative_language") or stored["language"] or language,
                 ),
                 based_on_version=based_on,
                 submit=submit,

@@ -77,6 +77,7 @@ def _preview_page(request: HttpRequest, unit: ReportingUnit, stored: dict, *, ro
         "errors": errors,
         "conflicts": conflicts,
         "downloaded_at": datetime.datetime.fromisoformat(stored["downloaded_at"]),
+        "workbook_language": stored["language"],
         "can_confirm": bool(rows) and not errors,
         "form": ConfirmForm(initial={"digest": stored["digest"], "mode": "submit"}),
         "error": error,

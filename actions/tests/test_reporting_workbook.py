@@ -154,7 +154,7 @@ def test_download_lists_every_activity_of_the_unit_with_its_text_and_deadline(cl
         "Link (URL)",
         "Date the work refers to",
     ]
-    assert sheet.max_column == 11  # nothing but what the person sees
+    assert sheet.max_column == 12  # nothing but what the person sees
     keys = [(entry["slug"], entry["key"]) for entry in register(book)]
     assert keys == [(found.instrument.slug, found.key) for found in items]
     shown = [
@@ -217,22 +217,25 @@ def test_download_is_protected_with_drop_downs_and_hidden_machinery(client, aige
     assert sheet.freeze_panes == "A2"
     for key in ("instrument", "code", "text", "priority", "deadline", "current"):
         assert sheet.cell(2, COLUMN[key]).protection.locked, key
-    for key in ("status", "progress", "narrative", "link", "refers_to"):
+    for key in ("status", "progress", "narrative", "link", "refers_to", "narrative_language"):
         assert not sheet.cell(2, COLUMN[key]).protection.locked, key
     assert sheet.cell(2, COLUMN["text"]).alignment.wrap_text
     assert sheet.column_dimensions["C"].width == 60
-    assert not any(sheet.column_dimensions[letter].hidden for letter in "ABCDEFGHIJK")
+    assert not any(sheet.column_dimensions[letter].hidden for letter in "ABCDEFGHIJKL")
 
-    validations = {validation.type: validation for validation in sheet.data_validations.dataValidation}
+    validations = {str(validation.sqref)[0]: validation for validation in sheet.data_validations.dataValidation}
     last = sheet.max_row
-    assert str(validations["list"].sqref) == f"G2:G{last}"
-    assert validations["list"].formula1 == "tracker!$D$1:$D$7"
-    assert (validations["decimal"].operator, validations["decimal"].formula1, validations["decimal"].formula2) == (
+    assert str(validations["G"].sqref) == f"G2:G{last}"
+    assert (validations["G"].type, validations["G"].formula1) == ("list", "tracker!$D$1:$D$7")
+    assert (validations["L"].type, validations["L"].formula1) == ("list", "tracker!$E$1:$E$4")
+    assert [meta.cell(row, 5).value for row in range(1, 5)] == ["English", "Русский", "Монгол", "Қазақша"]
+    assert (validations["H"].type, validations["H"].operator, validations["H"].formula1, validations["H"].formula2) == (
+        "decimal",
         "between",
         "0",
         "100",
     )
-    assert str(validations["decimal"].sqref) == f"H2:H{last}"
+    assert str(validations["H"].sqref) == f"H2:H{last}"
 
     assert meta.sheet_state == "veryHidden"
     assert [meta.cell(row, 4).value for row in range(1, 8)] == [
@@ -377,6 +380,26 @@ def test_rows_can_be_saved_as_drafts_in_the_language_of_the_page(client, aigerim
         None,
     )
     assert not Progress.objects.filter(item=update.item, unit=kz, version__gt=0).exists()
+
+
+def test_the_narrative_language_is_the_rows_own_else_the_workbooks(client, aigerim, kz):
+    book = download(client, language="kk")
+    fill(book, "cami-pow", "1.1.1", status="Planned", narrative="Жоспарланған.")
+    fill(book, "cami-pow", "1.1.2", status="Planned", narrative="Запланировано.", narrative_language="Русский")
+    fill(book, "cami-pow", "1.1.3", status="Planned", narrative="Planned.", narrative_language="ағылшын")
+    fill(book, "cami-pow", "1.1.4", status="Planned", narrative="Planned.", narrative_language="mn")
+    bad = fill(book, "cami-pow", "1.1.5", status="Planned", narrative="?", narrative_language="Klingon")
+    parsed = workbook.parse_workbook(saved(book), kz)
+    assert [(error["row"], error["message"]) for error in parsed.errors] == [
+        (bad, "“Klingon” is not a language of the tracker. Choose one from the list.")
+    ]
+    book.worksheets[0].cell(bad, COLUMN["narrative_language"]).value = None
+    data = saved(book)
+    assert upload(client, data, language="en").status_code == 200
+    # Confirmed from the English page: the page's language says nothing of the narratives'.
+    assert confirm(client, data, mode="draft").status_code == 302
+    languages = {update.item.key: update.narrative_language for update in workbook_updates()}
+    assert languages == {"1.1.1": "kk", "1.1.2": "ru", "1.1.3": "en", "1.1.4": "mn", "1.1.5": "kk"}
 
 
 def test_a_workbook_with_no_filled_row_has_nothing_to_confirm(client, aigerim):

@@ -167,7 +167,7 @@ def test_a_sort_after_another_and_a_deleted_filled_row(client, filled):
 
 @pytest.mark.parametrize(
     "columns",
-    [range(2, 3), range(1, 3), range(3, 12)],
+    [range(2, 3), range(1, 3), range(3, 13)],
     ids=["the code column only", "instrument and code only", "text and the cells to fill in"],
 )
 def test_a_sort_of_some_columns_tears_rows_apart_and_is_refused_naming_the_row(client, filled, columns):
@@ -239,7 +239,7 @@ def test_typed_and_sorted_in_a_real_libreoffice_the_rows_are_saved_on_the_right_
                 {"type": [f"I{first}", "Рабочая группа создана"]},
                 {"type": [f"G{second}", labels["in-progress"]]},
                 {"type": [f"H{second}", "12,5"]},
-                {"sort": [f"A2:K{last}", 1, False]},
+                {"sort": [f"A2:L{last}", 1, False]},
             ]
         ),
         encoding="utf-8",
