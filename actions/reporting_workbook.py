@@ -614,7 +614,11 @@ def _read_row(
             if reading.note:
                 reader.notes.append(reading.note)
     if "narrative" not in formulas and not _is_empty(reader.value("narrative")):
-        row["narrative"] = str(reader.value("narrative")).strip()
+        try:
+            # The web form's rules for a narrative (no NUL characters, which PostgreSQL refuses).
+            row["narrative"] = UpdateForm.base_fields["narrative"].clean(str(reader.value("narrative")))
+        except ValidationError as error:
+            reader.error("narrative", " ".join(error.messages))
     language = reader.value("narrative_language")
     if "narrative_language" not in formulas and not _is_empty(language):
         if shown(language).casefold() in languages:
