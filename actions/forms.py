@@ -12,6 +12,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,11 @@ def _number_text(value) -> str:
     return str(value)
 
 
+def _percent_text(number) -> str:
+    """What a value was read as, in the reader's number format: 12,5 in Russian and Kazakh."""
+    return number_format(Decimal(_number_text(float(number))).normalize(), use_l10n=True)
+
+
 def read_percent(value, *, percent_format: bool = False) -> PercentReading:
     """Progress as people type it: 40, "40", "40 %", "40%", "12,5"; a spreadsheet's 0.4.
 
@@ -51,14 +57,11 @@ def read_percent(value, *, percent_format: bool = False) -> PercentReading:
     if isinstance(value, bool):
         raise ValidationError(_("Progress must be a whole number from 0 to 100."), code="invalid")
     if isinstance(value, int | float):
-        written = _number_text(value)
-        number = Decimal(written)
+        number = Decimal(_number_text(value))
+        written = _percent_text(number)  # as the spreadsheet shows it to this reader
         if percent_format or 0 < number < 1:
             number *= 100
-            note = _("%(written)s was read as %(percent)s %%.") % {
-                "written": written,
-                "percent": _number_text(float(number)),
-            }
+            note = _("%(written)s was read as %(percent)s %%.") % {"written": written, "percent": _percent_text(number)}
     else:
         written = str(value).strip()[:40]
         match = re.fullmatch(r"([+-]?\d+(?:[.,]\d+)?)\s*[%\uFF05\u066A]?", written)
@@ -72,7 +75,7 @@ def read_percent(value, *, percent_format: bool = False) -> PercentReading:
             number = Decimal(match.group(1).replace(",", "."))
         except InvalidOperation:
             raise ValidationError(_("Progress must be a whole number from 0 to 100."), code="invalid") from None
-    read_as = {"written": written, "percent": _number_text(float(number))}
+    read_as = {"written": written, "percent": _percent_text(number)}
     if not 0 <= number <= 100:
         raise ValidationError(
             _("%(written)s was read as %(percent)s %%: progress goes from 0 to 100 %%."),

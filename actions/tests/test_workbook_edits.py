@@ -263,7 +263,7 @@ def test_typed_and_sorted_in_a_real_libreoffice_the_rows_are_saved_on_the_right_
         assert set(by_key) == {"1.1.1", "2.3"}
         assert (by_key["1.1.1"]["status"], by_key["1.1.1"]["progress"]) == ("completed", 40)
         assert by_key["1.1.1"]["notes"] == [
-            translation.gettext("%(written)s was read as %(percent)s %%.") % {"written": "0.4", "percent": "40"}
+            translation.gettext("%(written)s was read as %(percent)s %%.") % {"written": "0,4", "percent": "40"}
         ]
         assert [(error["row"], error["message"]) for error in parsed.errors] == [
             (
@@ -272,12 +272,17 @@ def test_typed_and_sorted_in_a_real_libreoffice_the_rows_are_saved_on_the_right_
                     "%(written)s was read as %(percent)s %%: progress is a whole number of per cent. "
                     "Enter it rounded, for example %(lower)s or %(upper)s."
                 )
-                % {"written": "12,5", "percent": "12.5", "lower": 12, "upper": 13},
+                % {"written": "12,5", "percent": "12,5", "lower": 12, "upper": 13},
             )
         ]
 
 
 # Per cent ------------------------------------------------------------------------------------
+
+
+def decimal(text: str) -> str:
+    """A decimal number as the active language writes it: 12.5 in English, 12,5 in Russian and Kazakh."""
+    return text if translation.get_language() == "en" else text.replace(".", ",")
 
 
 def fill_progress(book, values: list) -> dict[int, object]:
@@ -311,7 +316,8 @@ def test_progress_is_read_as_people_type_it_in_every_language(client, aigerim, l
         # A spreadsheet's fraction is read as per cent, and the preview says so.
         fraction = [number for number, value in numbers.items() if value == 0.4][0]
         assert by_row[fraction]["notes"] == [
-            translation.gettext("%(written)s was read as %(percent)s %%.") % {"written": "0.4", "percent": "40"}
+            translation.gettext("%(written)s was read as %(percent)s %%.")
+            % {"written": decimal("0.4"), "percent": "40"}
         ]
         messages = [errors[number] for number in sorted(errors)]
         expected = []
@@ -325,9 +331,24 @@ def test_progress_is_read_as_people_type_it_in_every_language(client, aigerim, l
             "%(written)s was read as %(percent)s %%: progress is a whole number of per cent. "
             "Enter it rounded, for example %(lower)s or %(upper)s."
         )
-        assert messages[0] == fraction_message % {"written": "12,5", "percent": "12.5", "lower": 12, "upper": 13}
-        assert messages[1] == fraction_message % {"written": "12.5", "percent": "12.5", "lower": 12, "upper": 13}
-        assert messages[4] == fraction_message % {"written": "0.125", "percent": "12.5", "lower": 12, "upper": 13}
+        assert messages[0] == fraction_message % {
+            "written": "12,5",
+            "percent": decimal("12.5"),
+            "lower": 12,
+            "upper": 13,
+        }
+        assert messages[1] == fraction_message % {
+            "written": decimal("12.5"),
+            "percent": decimal("12.5"),
+            "lower": 12,
+            "upper": 13,
+        }
+        assert messages[4] == fraction_message % {
+            "written": decimal("0.125"),
+            "percent": decimal("12.5"),
+            "lower": 12,
+            "upper": 13,
+        }
 
 
 @pytest.mark.parametrize(
