@@ -510,3 +510,38 @@ def test_the_translation_workbook_says_what_agency_and_unit_names_are(client, pe
     }
     assert units["KZ"] == "name as in the reference data"  # fixtures/reporting_units.yaml names it in ru
     assert len(units) == 16
+
+
+def test_a_translation_workbook_typed_and_sorted_in_a_real_libreoffice_changes_the_typed_text(client, people, tmp_path):
+    client.force_login(people["sara"])
+    book = export_texts(client)
+    password = book["tracker-translations"]["B5"].value[:12]
+    agency = Agency.objects.get(key="acbk")
+    row = translation_register(book).index(f"agency:{agency.pk}:name") + 2
+    last = book.worksheets[0].max_row
+    others_before = {other.pk: other.name_kk for other in Agency.objects.exclude(pk=agency.pk)}
+    source, target, edits = tmp_path / "in.xlsx", tmp_path / "out.xlsx", tmp_path / "edits.json"
+    book.save(source)
+    edits.write_text(
+        json.dumps(
+            [
+                {"type": [f"G{row}", "Қазақстан биоәртүрлілігін сақтау қауымдастығы (ACBK)"]},
+                {"sort": [f"A2:H{last}", 1, False]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    script = settings.BASE_DIR / "actions" / "tests" / "libreoffice_edit.py"
+    done = subprocess.run(
+        ["/usr/bin/python3", str(script), str(source), str(target), password, str(edits)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = SimpleUploadedFile("texts.xlsx", target.read_bytes(), content_type=reporting_workbook.CONTENT_TYPE)
+    response = client.post("/en/texts/", {"workbook": data})
+    assert response.status_code == 302, response.context["errors"][:3]
+    agency.refresh_from_db()
+    assert agency.name_kk == "Қазақстан биоәртүрлілігін сақтау қауымдастығы (ACBK)"
+    assert {other.pk: other.name_kk for other in Agency.objects.exclude(pk=agency.pk)} == others_before
