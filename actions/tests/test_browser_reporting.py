@@ -58,7 +58,8 @@ def test_report_return_revise_accept(site, page, tmp_path):
     # The focal point sees it in My reporting, revises and resubmits.
     sign_in(page, site, "aigerim")
     page.goto(f"{site}/en/reporting/?reason=returned")
-    page.get_by_role("link", name="Revise and resubmit").click()
+    # Returned updates wait in their own box at the top of My reporting.
+    page.get_by_role("region", name="1 update returned to you").get_by_role("link", name="Revise and resubmit").click()
     assert page.get_by_text("Please add the Kyzylorda passages.").is_visible()
     page.get_by_label("Narrative", exact=True).fill("Model passages in Mangistau and Kyzylorda regions.")
     page.get_by_role("button", name="Submit for review").click()
