@@ -40,6 +40,7 @@ from actions.spreadsheets import (
     Meta,
     WorkbookRejected,
     digest,
+    headers_match,
     not_a_workbook,
     not_from_tracker,
     open_upload,
@@ -334,12 +335,7 @@ def _header_labels() -> list[set[str]]:
 
 
 def _check_headers(sheet) -> None:
-    header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=len(COLUMNS), values_only=True), ())
-    expected = _header_labels()
-    if len(header) != len(COLUMNS) or any(
-        not isinstance(value, str) or value.strip().casefold() not in accepted
-        for value, accepted in zip(header, expected, strict=True)
-    ):
+    if not headers_match(sheet, _header_labels()):
         raise WorkbookRejected(
             _(
                 "The columns of this workbook have been changed, or it is not a workbook from the tracker. "

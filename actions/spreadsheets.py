@@ -157,6 +157,16 @@ def protect(workbook, sheet, *, visible_columns: int, last_row: int, password: s
     workbook.security.workbookPassword = password
 
 
+def headers_match(sheet, accepted: list[set[str]]) -> bool:
+    """Whether the first row holds one of the `accepted` headers (casefolded) in each column, and no more:
+    a workbook whose columns were added, removed, moved or renamed would be misread."""
+    header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=len(accepted), values_only=True), ())
+    return len(header) == len(accepted) and all(
+        isinstance(value, str) and value.strip().casefold() in names
+        for value, names in zip(header, accepted, strict=True)
+    )
+
+
 class Meta:
     """The hidden sheet: signed header fields (column A/B) and the signed register of rows.
 

@@ -30,6 +30,7 @@ from actions.spreadsheets import (
     Meta,
     WorkbookRejected,
     digest,
+    headers_match,
     not_from_tracker,
     open_upload,
     protect,
@@ -214,11 +215,7 @@ def _check_headers(sheet, language: str) -> None:
         with translation.override(interface_language):
             for position, header in enumerate(_headers(language)):
                 accepted[position].add(header.strip().casefold())
-    header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=len(COLUMNS), values_only=True), ())
-    if len(header) != len(COLUMNS) or any(
-        not isinstance(value, str) or value.strip().casefold() not in names
-        for value, names in zip(header, accepted, strict=True)
-    ):
+    if not headers_match(sheet, accepted):
         raise WorkbookRejected(
             _(
                 "The columns of this workbook have been changed, or it is not a workbook from the tracker. "

@@ -219,6 +219,18 @@ def test_a_libreoffice_re_save_of_a_sorted_workbook_is_read_right(client, filled
     assert saved_updates() == intended()
 
 
+def edit_in_libreoffice(source, target, password: str, edits) -> None:
+    """Run the edits in LibreOffice Calc (actions/tests/libreoffice_edit.py, with the system Python's uno)."""
+    script = settings.BASE_DIR / "actions" / "tests" / "libreoffice_edit.py"
+    done = subprocess.run(
+        ["/usr/bin/python3", str(script), str(source), str(target), password, str(edits)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_typed_and_sorted_in_a_real_libreoffice_the_rows_are_saved_on_the_right_activities(client, aigerim, tmp_path):
     """Typing "40 %" and "12,5" into a Russian workbook, then sorting the selection A:K descending
     by code, in LibreOffice Calc driven through its UNO interface (actions/tests/libreoffice_edit.py)."""
@@ -244,14 +256,7 @@ def test_typed_and_sorted_in_a_real_libreoffice_the_rows_are_saved_on_the_right_
         ),
         encoding="utf-8",
     )
-    script = settings.BASE_DIR / "actions" / "tests" / "libreoffice_edit.py"
-    done = subprocess.run(
-        ["/usr/bin/python3", str(script), str(source), str(target), password, str(edits)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    edit_in_libreoffice(source, target, password, edits)
     data = target.read_bytes()
     kz = ReportingUnit.objects.get(code="KZ")
     with translation.override("ru"):
@@ -531,14 +536,7 @@ def test_a_translation_workbook_typed_and_sorted_in_a_real_libreoffice_changes_t
         ),
         encoding="utf-8",
     )
-    script = settings.BASE_DIR / "actions" / "tests" / "libreoffice_edit.py"
-    done = subprocess.run(
-        ["/usr/bin/python3", str(script), str(source), str(target), password, str(edits)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    edit_in_libreoffice(source, target, password, edits)
     data = SimpleUploadedFile("texts.xlsx", target.read_bytes(), content_type=reporting_workbook.CONTENT_TYPE)
     response = client.post("/en/texts/", {"workbook": data})
     assert response.status_code == 302, response.context["errors"][:3]
