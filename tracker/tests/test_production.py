@@ -488,9 +488,9 @@ def workbook_rows(data: bytes, rows: int, narrative: str) -> tuple[bytes, list[t
         sheet.cell(number, headers["New status"]).value = "Completed"
         sheet.cell(number, headers["Narrative"]).value = f"{narrative} {number}"
         sheet.cell(number, headers["Date the work refers to"]).value = "2026-05-31"
-        filled.append(
-            (sheet.cell(number, headers["instrument_slug"]).value, sheet.cell(number, headers["item_key"]).value)
-        )
+        # The hidden sheet's register lists the rows as downloaded: instrument slug in column I, key in J.
+        register = book["tracker"]
+        filled.append((register.cell(number - 1, 9).value, register.cell(number - 1, 10).value))
     stream = io.BytesIO()
     book.save(stream)
     return stream.getvalue(), filled
