@@ -82,7 +82,10 @@ def main(source, target, password, edits_path):
         document.storeToURL(
             uno.systemPathToFileUrl(os.path.abspath(target)), (_property("FilterName", "Calc MS Excel 2007 XML"),)
         )
-        document.close(True)
+        try:
+            document.close(True)
+        except Exception:  # noqa: BLE001 - the file is saved; LibreOffice sometimes fails while closing
+            pass
     finally:
         office.terminate()
         try:
