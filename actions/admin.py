@@ -1,8 +1,11 @@
 """The Secretariat's admin: every text with its four language fields."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
@@ -26,6 +29,17 @@ from actions.models import (
 
 class TranslationHistoryAdmin(SimpleHistoryAdmin, TranslationAdmin):
     """Four language fields, and the history of every change with who made it."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        # django-simple-history looks the object up without checking the id first: "abc" or a
+        # number beyond the column's range would be a server error instead of "not found".
+        try:
+            key = self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            raise Http404 from None
+        if isinstance(key, int) and not 0 < key < 2**63:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
 
 
 @admin.register(ReportingUnit)
@@ -133,6 +147,11 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Shown, never edited: a field the model does not let a form edit ("at") is otherwise a
+        # FieldError, and the update's admin page a server error.
+        return self.fields
 
 
 class EvidenceInline(ReadOnlyInline):

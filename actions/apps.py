@@ -12,3 +12,7 @@ class ActionsConfig(AppConfig):
             permissions,  # noqa: F401  (registers the permission rules)
             sqlite,  # noqa: F401  (registers the Unicode LIKE on SQLite connections)
         )
+        from tracker import admin_bounds
+
+        # The admin answers ids and filter values beyond any column plainly, not with a 500.
+        admin_bounds.install()

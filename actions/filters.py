@@ -3,12 +3,15 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from actions.forms import BoundedModelChoiceField
 from actions.models import Agency, Instrument, Item, Priority, ReportingUnit
 
 HEADING_KINDS = (Item.Kind.OBJECTIVE, Item.Kind.ISSUE, Item.Kind.SECTION, Item.Kind.SOLUTION, Item.Kind.SUBHEADING)
 
 
-class HeadingChoiceField(django_filters.fields.ModelChoiceField):
+class HeadingChoiceField(BoundedModelChoiceField, django_filters.fields.ModelChoiceField):
+    """A heading chosen by id; an id no column could hold is an invalid choice, not an overflow."""
+
     def label_from_instance(self, item):
         label = item.code or item.text
         return f"{item.instrument.short_title} · {label} {item.text if item.code else ''}".strip()[:110]

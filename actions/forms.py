@@ -7,17 +7,18 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from actions.evidence import check_evidence_file
-from actions.models import Evidence, Invitation, ReportingUnit, Role, Status, StatusUpdate
+from actions.models import Evidence, Instrument, Invitation, ReportingUnit, Role, Status, StatusUpdate
 from actions.services import UpdateContent
 
 # The rules of an update's fields, shared by the web forms and the offline workbook
@@ -129,6 +130,44 @@ def clean_link(value: str) -> str:
     return url
 
 
+# The largest id a database column holds: SQLite refuses a larger number with an OverflowError
+# instead of finding nothing.
+MAX_ID = 2**63 - 1
+# The largest version number a PositiveIntegerField holds on PostgreSQL.
+MAX_VERSION = 2**31 - 1
+
+
+def _out_of_range(field, value) -> bool:
+    """Whether `value` cannot be an id of `field`'s choices (compared by primary key)."""
+    if field.to_field_name or value in field.empty_values:
+        return False
+    try:
+        return not 0 < int(str(value)) <= MAX_ID
+    except ValueError:
+        return True
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):
+    """A choice of one record whose id is refused as invalid when no column could hold it."""
+
+    def to_python(self, value):
+        if _out_of_range(self, value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of records whose ids are refused as invalid when no column could hold them."""
+
+    def _check_values(self, value):
+        for entry in value:
+            if _out_of_range(self, entry):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(entry)[:40]}
+                )
+        return super()._check_values(value)
+
+
 class PlainLabels:
     """Labels without Django's trailing colon: they read better in every language."""
 
@@ -182,7 +221,7 @@ class UpdateForm(PlainLabels, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("One web address per line."),
     )
-    based_on_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=MAX_VERSION)
 
     def __init__(self, *args, existing_files: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -296,9 +335,90 @@ class ReviewForm(PlainLabels, forms.Form):
 
 
 class BulkReviewForm(ReviewForm):
-    updates = forms.ModelMultipleChoiceField(
-        label=_("Updates"), queryset=StatusUpdate.objects.pending(), widget=forms.CheckboxSelectMultiple
+    """A decision on the updates ticked on the queue's page or, with `scope` "all", on every update
+    matching the queue's filters; `matching` is how many the reviewer was shown, so that a decision on
+    "all" never reaches updates submitted after the page was read."""
+
+    PAGE = "page"
+    ALL = "all"
+
+    updates = BoundedModelMultipleChoiceField(
+        label=_("Updates"),
+        queryset=StatusUpdate.objects.pending(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
+    scope = forms.ChoiceField(
+        label=_("Apply to"),
+        choices=[(PAGE, _("the updates ticked")), (ALL, _("every update matching the filters"))],
+        initial=PAGE,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    matching = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_VERSION)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") != self.ALL and not data.get("updates") and "updates" not in self.errors:
+            self.add_error("updates", _("Tick the updates to decide on."))
+        return data
+
+
+class ReviewQueueFilter(PlainLabels, forms.Form):
+    """The review queue's filters; an unknown instrument or unit is a form error."""
+
+    instrument = forms.ModelChoiceField(
+        label=_("Instrument"),
+        queryset=Instrument.objects.order_by("position"),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All instruments"),
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Reporting unit"),
+        queryset=ReportingUnit.objects.alphabetical(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All units"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Sorted in the alphabet of the request's language, which is known only now.
+        self.fields["unit"].queryset = ReportingUnit.objects.alphabetical()
+
+    def filter(self, queryset):
+        """`queryset` narrowed by the valid filters; an invalid one narrows nothing."""
+        if not self.is_valid():
+            data = {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
+        else:
+            data = self.cleaned_data
+        if data.get("instrument") is not None:
+            queryset = queryset.filter(item__instrument=data["instrument"])
+        if data.get("unit") is not None:
+            queryset = queryset.filter(unit=data["unit"])
+        return queryset
+
+
+class CommentForm(PlainLabels, forms.Form):
+    """A comment in the discussion of an update, in the language its writer chooses."""
+
+    text = forms.CharField(
+        label=_("Your message"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )
+    language = forms.ChoiceField(label=_("Language of your message"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].initial = get_language()
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise ValidationError(_("Write something before sending."))
+        return text
 
 
 class InvitationForm(PlainLabels, forms.ModelForm):
@@ -306,6 +426,7 @@ class InvitationForm(PlainLabels, forms.ModelForm):
         model = Invitation
         fields = ["email", "name", "role", "units", "language"]
         widgets = {"units": forms.CheckboxSelectMultiple}
+        field_classes = {"units": BoundedModelMultipleChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -325,3 +446,24 @@ class InvitationAcceptForm(PlainLabels, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ["username"]
+
+
+class BoundedUserName:
+    """A sign-in form whose user name is held to its column's length.
+
+    Django's sign-in forms set the field's max_length from the user model but add no validator, so
+    a user name of thousands of characters reached authentication, and django-axes' record of the
+    failed attempt (a column of 255 characters) failed on PostgreSQL."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class SignInForm(BoundedUserName, AuthenticationForm):
+    """The site's sign-in form (tracker/urls.py)."""
+
+
+class AdminSignInForm(BoundedUserName, AdminAuthenticationForm):
+    """The admin's sign-in form (tracker/urls.py)."""

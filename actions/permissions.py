@@ -7,6 +7,8 @@ rules cannot filter querysets (actions/tests/test_permissions.py proves the two 
   and report for the units of kind "CMS Secretariat".
 - A focal point reads and reports for their own units.
 - A ministry viewer reads their own units and writes nothing.
+- An update's discussion is read by whoever may see the update and written by the Secretariat and
+  the focal points of its unit; comments, like updates, are never changed.
 - Nobody changes an update once it is submitted; drafts are seen only by those who may report for
   the unit. With PUBLIC_PROGRESS on, anyone may read accepted updates.
 """
@@ -132,6 +134,17 @@ def is_returned_to_own_unit(user, update) -> bool:
 
 
 @rules.predicate
+def discusses_update(user, update) -> bool:
+    """The two sides of an update's discussion: the Secretariat and the focal points of its unit."""
+    if update.state == StatusUpdate.State.DRAFT:
+        return False
+    if is_secretariat_user(user):
+        return True
+    profile = _profile(user)
+    return profile is not None and profile.role == Role.FOCAL_POINT and update.unit_id in _own_unit_ids(user)
+
+
+@rules.predicate
 def has_any_unit(user) -> bool:
     readable = readable_unit_ids(user)
     return readable is None or bool(readable) or bool(writable_unit_ids(user))
@@ -144,6 +157,9 @@ rules.add_perm("actions.edit_update", is_draft_of_own_unit)
 rules.add_perm("actions.review_update", is_secretariat & is_pending)
 rules.add_perm("actions.revise_update", is_returned_to_own_unit)
 rules.add_perm("actions.review", is_secretariat)
+# The discussion under an update is read by whoever may see the update, and written by its two sides.
+rules.add_perm("actions.view_comments", can_see_update)
+rules.add_perm("actions.add_comment", can_see_update & discusses_update)
 rules.add_perm("actions.invite", is_secretariat)
 rules.add_perm("actions.manage_translations", is_secretariat)
 rules.add_perm("actions.use_reporting", has_any_unit)

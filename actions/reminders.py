@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import formats, translation
 
 from actions.attention import Attention, Reason, needing_attention
-from actions.models import Item, Meeting, Profile, Reminder, Role
+from actions.models import EmailFrequency, Item, Meeting, Profile, Reminder, Role
 
 SUBJECT_TEMPLATE = "actions/email/reminder_subject.txt"
 BODY_TEMPLATE = "actions/email/reminder.txt"
@@ -59,10 +59,14 @@ def next_meeting(today: datetime.date) -> Meeting | None:
 
 
 def focal_points():
-    """Profiles of the active focal points who have an e-mail address."""
+    """Profiles of the active focal points who have an e-mail address and want e-mails.
+
+    "No e-mail" on My profile stops reminders too; a daily digest changes nothing for them, since a
+    reminder is itself at most one e-mail a day, sent only when there is something new."""
     return (
         Profile.objects.filter(role=Role.FOCAL_POINT, user__is_active=True)
         .exclude(user__email="")
+        .exclude(email_frequency=EmailFrequency.NONE)
         .select_related("user")
         .prefetch_related("units")
         .order_by("user__username")

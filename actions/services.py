@@ -2,7 +2,8 @@
 
 Each checks permission itself, so that a view, an import or a command cannot skip the rules, and
 each state change runs in one transaction, locks the item's progress row in that unit, and writes a
-workflow step (UpdateEvent).
+workflow step (UpdateEvent) and the notifications of the people it concerns (actions.notifications,
+whose e-mails the task worker sends once the transaction is committed).
 """
 
 import datetime
@@ -15,9 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions import notifications
 from actions.evidence import check_evidence_file
-from actions.models import Evidence, Item, Progress, ReportingUnit, StatusUpdate, UpdateEvent
+from actions.models import Evidence, Item, Progress, ReportingUnit, StatusUpdate, UpdateComment, UpdateEvent
+from actions.notifications import comment_added
 from actions.permissions import allowed
+from actions.uploads import attach, check_file_count, delete_evidence, delete_unreferenced
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +116,16 @@ def update_create(
     links: Sequence[str] = (),
     revision_of: StatusUpdate | None = None,
     source: str = StatusUpdate.Source.WEB,
+    keep_evidence: Iterable[int] = (),
+    pending: Iterable = (),
 ) -> StatusUpdate:
     """Create an update, as a draft or submitted for review.
 
     Side effects: a StatusUpdate with its Evidence; a "created" step, and when submitted a
     "submitted" step and the progress row's version raised and `latest` set. Raises StaleUpdate
     when submitting and another update was submitted after `based_on_version`; nothing is saved then.
+    `keep_evidence` (ids of `revision_of`'s evidence) and `pending` (the author's pending uploads)
+    are attached by reference, without copying a file (actions.uploads.attach).
     """
     check_can_report(author, item, unit)
     if revision_of is not None and not allowed(author, "actions.revise_update", revision_of):
@@ -142,6 +150,8 @@ def update_create(
     UpdateEvent.objects.create(update=update, action=UpdateEvent.Action.CREATED, user=author)
     _log_step(update, UpdateEvent.Action.CREATED, author)
     _add_evidence(update, files, links)
+    attach(update, author=author, keep=keep_evidence, revision_of=revision_of, pending=pending)
+    check_file_count(update)
     if progress is not None:
         _submit(update, author, seen_version=based_on_version, progress=progress)
     return update
@@ -156,18 +166,20 @@ def update_edit_draft(
     files: Sequence = (),
     links: Sequence[str] = (),
     remove_evidence: Iterable[int] = (),
+    pending: Iterable = (),
 ) -> StatusUpdate:
-    """Change a draft. Side effects: the draft's fields; evidence added and removed (files deleted)."""
+    """Change a draft. Side effects: the draft's fields; evidence added (with the user's pending
+    uploads) and removed (files deleted unless another update's evidence still uses them)."""
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
     if not allowed(user, "actions.edit_update", update):
         raise PermissionDenied(_("Only a draft of your own unit can be changed."))
     for field in ("status", "progress", "narrative", "narrative_language", "refers_to"):
         setattr(update, field, getattr(content, field))
     update.save(update_fields=["status", "progress", "narrative", "narrative_language", "refers_to"])
-    for evidence in update.evidence.filter(pk__in=list(remove_evidence)):
-        evidence.file.delete(save=False)
-        evidence.delete()
+    delete_evidence(update.evidence.filter(pk__in=list(remove_evidence)))
     _add_evidence(update, files, links)
+    attach(update, author=user, pending=pending)
+    check_file_count(update)
     return update
 
 
@@ -177,9 +189,10 @@ def update_delete_draft(*, update: StatusUpdate, user) -> None:
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
     if not allowed(user, "actions.edit_update", update):
         raise PermissionDenied(_("Only a draft of your own unit can be deleted."))
-    for evidence in update.evidence.all():
-        evidence.file.delete(save=False)
+    names = [evidence.file.name for evidence in update.evidence.all() if evidence.file]
     update.delete()
+    # A file kept from a revised update is still that update's evidence: it stays.
+    delete_unreferenced(Evidence._meta.get_field("file").storage, names)
 
 
 def _submit(update: StatusUpdate, user, *, seen_version: int, progress: Progress | None = None) -> None:
@@ -196,6 +209,7 @@ def _submit(update: StatusUpdate, user, *, seen_version: int, progress: Progress
     progress.save(update_fields=["version", "latest"])
     UpdateEvent.objects.create(update=update, action=UpdateEvent.Action.SUBMITTED, user=user)
     _log_step(update, UpdateEvent.Action.SUBMITTED, user)
+    notifications.update_submitted(update, by=user)
 
 
 @transaction.atomic
@@ -235,6 +249,7 @@ def _review(update: StatusUpdate, user, *, accept: bool, comment: str) -> Status
     action = UpdateEvent.Action.ACCEPTED if accept else UpdateEvent.Action.RETURNED
     UpdateEvent.objects.create(update=update, action=action, user=user, comment=comment)
     _log_step(update, action, user)
+    notifications.update_reviewed(update, by=user)
     return update
 
 
@@ -267,3 +282,18 @@ def updates_review(*, updates: Iterable[StatusUpdate], user, accept: bool, comme
             update_return(update=update, user=user, comment=comment)
         count += 1
     return count
+
+
+@transaction.atomic
+def comment_add(*, update: StatusUpdate, author, text: str, language: str) -> UpdateComment:
+    """Add a comment to an update's discussion. Comments are never changed or deleted.
+
+    Side effects: an UpdateComment; the other side is notified (actions.notifications.comment_added)."""
+    if not allowed(author, "actions.add_comment", update):
+        raise PermissionDenied(_("Only the Secretariat and the focal points of the unit write in this discussion."))
+    if not text.strip():
+        raise ValidationError(_("Write something before sending."))
+    comment = UpdateComment.objects.create(update=update, author=author, text=text.strip(), language=language)
+    # In the same transaction: the notifications are saved, or rolled back, with the comment.
+    comment_added(update=update, author=author, text=comment.text)
+    return comment

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from actions import account_views, reporting_workbook_views, translation_views, views
+from actions import (
+    account_views,
+    evidence_views,
+    notification_views,
+    reporting_workbook_views,
+    review_views,
+    translation_views,
+    views,
+)
 
 app_name = "actions"
 
@@ -17,9 +25,11 @@ urlpatterns = [
     path("updates/<int:pk>/submit/", views.update_submit, name="update_submit"),
     path("updates/<int:pk>/delete/", views.update_delete, name="update_delete"),
     path("updates/<int:pk>/revise/", views.update_revise, name="update_revise"),
-    path("updates/<int:pk>/review/", views.update_review, name="update_review"),
+    path("updates/<int:pk>/review/", review_views.update_review, name="update_review"),
+    path("updates/<int:pk>/comments/", review_views.comment_add, name="comment_add"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
-    path("review/", views.review_queue, name="review_queue"),
+    path("evidence/<int:pk>/view/", evidence_views.evidence_inline, name="evidence_inline"),
+    path("review/", review_views.review_queue, name="review_queue"),
     # The offline Excel round trip
     path("reporting/<str:unit>/workbook/", reporting_workbook_views.workbook_download, name="workbook_download"),
     path("reporting/<str:unit>/workbook/upload/", reporting_workbook_views.workbook_upload, name="workbook_upload"),
@@ -31,4 +41,9 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("welcome/", account_views.landing, name="landing"),
+    # Each person's own notifications and profile
+    path("inbox/", notification_views.inbox, name="inbox"),
+    path("inbox/read/", notification_views.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:pk>/", notification_views.inbox_open, name="inbox_open"),
+    path("profile/", notification_views.profile, name="profile"),
 ]

@@ -19,10 +19,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actions import services
+from actions import discussion, services
 from actions.attention import Reason, needing_attention
+from actions.evidence_views import FormEvidence
 from actions.filters import ItemFilter
-from actions.forms import BulkReviewForm, InvitationAcceptForm, InvitationForm, QuickUpdateForm, ReviewForm, UpdateForm
+from actions.forms import CommentForm, InvitationAcceptForm, InvitationForm, QuickUpdateForm, ReviewForm, UpdateForm
 from actions.models import (
     CrossReference,
     Evidence,
@@ -37,6 +38,7 @@ from actions.models import (
     StatusUpdate,
 )
 from actions.permissions import allowed, readable_unit_ids, writable_unit_ids, writable_units
+from actions.uploads import ids
 
 ITEMS_PER_PAGE = 50
 
@@ -257,7 +259,7 @@ def _report_target(request: HttpRequest, unit: str, instrument: str, slug: str) 
     return item, unit
 
 
-def _save_new_update(request, form, *, item, unit, revision_of=None) -> HttpResponse | None:
+def _save_new_update(request, form, *, item, unit, evidence: FormEvidence, revision_of=None) -> HttpResponse | None:
     """Create the update the form describes; on a stale submission keep it as a draft and say why."""
     submit = request.POST.get("action") == "submit"
     arguments = {
@@ -269,6 +271,8 @@ def _save_new_update(request, form, *, item, unit, revision_of=None) -> HttpResp
         "files": form.cleaned_data.get("files", []),
         "links": form.cleaned_data.get("links", []),
         "revision_of": revision_of,
+        "keep_evidence": evidence.keep,
+        "pending": evidence.pending,
     }
     try:
         update = services.update_create(submit=submit, **arguments)
@@ -297,12 +301,14 @@ def _save_new_update(request, form, *, item, unit, revision_of=None) -> HttpResp
 def update_new(request: HttpRequest, unit: str, instrument: str, slug: str) -> HttpResponse:
     item, unit = _report_target(request, unit, instrument, slug)
     form_class = QuickUpdateForm if request.POST.get("quick") else UpdateForm
+    evidence = FormEvidence(request)
     if request.method == "POST":
-        form = form_class(request.POST, request.FILES)
+        form = form_class(request.POST, request.FILES, existing_files=evidence.file_count)
         if form.is_valid():
-            response = _save_new_update(request, form, item=item, unit=unit)
+            response = _save_new_update(request, form, item=item, unit=unit, evidence=evidence)
             if response is not None:
                 return response
+        evidence.keep_failed(form)
     else:
         # The form starts where the item stands: the status and progress of the update in force.
         in_force = services.progress_of(item, unit)
@@ -315,7 +321,7 @@ def update_new(request: HttpRequest, unit: str, instrument: str, slug: str) -> H
     return render(
         request,
         "actions/update_form.html",
-        {"form": form, "item": item, "unit": unit, "progress": services.progress_of(item, unit)},
+        {"form": form, "item": item, "unit": unit, "progress": services.progress_of(item, unit), **evidence.context()},
     )
 
 
@@ -325,16 +331,18 @@ def update_revise(request: HttpRequest, pk: int) -> HttpResponse:
     if not allowed(request.user, "actions.revise_update", returned):
         raise PermissionDenied
     item, unit = returned.item, returned.unit
+    # The returned update's files and links are listed on the form, each kept unless unticked.
+    evidence = FormEvidence(request, revision_of=returned)
     if request.method == "POST":
-        form = UpdateForm(request.POST, request.FILES)
+        form = UpdateForm(request.POST, request.FILES, existing_files=evidence.file_count)
         if form.is_valid():
-            response = _save_new_update(request, form, item=item, unit=unit, revision_of=returned)
+            response = _save_new_update(request, form, item=item, unit=unit, evidence=evidence, revision_of=returned)
             if response is not None:
                 return response
+        evidence.keep_failed(form)
     else:
         initial = UpdateForm.initial_from(returned)
         initial["based_on_version"] = services.current_version(item, unit)
-        initial["links"] = "\n".join(evidence.url for evidence in returned.evidence.all() if evidence.url)
         form = UpdateForm(initial=initial)
     return render(
         request,
@@ -345,17 +353,29 @@ def update_revise(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": unit,
             "revision_of": returned,
             "progress": services.progress_of(item, unit),
+            **evidence.context(),
         },
     )
 
 
 @login_required
 def update_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    update = _visible_update(request, pk)
+    return update_page(request, _visible_update(request, pk))
+
+
+def update_page(request: HttpRequest, update: StatusUpdate, *, comment_form=None, status: int = 200) -> HttpResponse:
+    """The page of an update the user may see, with its discussion (actions.review_views.comment_add
+    shows it again with the comment form's errors)."""
+    evidence = list(update.evidence.all())
+    can_comment = allowed(request.user, "actions.add_comment", update)
     context = {
         "update": update,
         "item": update.item,
-        "evidence": update.evidence.all(),
+        "evidence": evidence,
+        "changes": discussion.revision_changes(update, evidence),
+        "discussion": discussion.thread(update) if allowed(request.user, "actions.view_comments", update) else [],
+        "can_comment": can_comment,
+        "comment_form": (comment_form or CommentForm()) if can_comment else None,
         "events": update.events.select_related("user"),
         "revisions": StatusUpdate.objects.for_user(request.user).filter(revision_of=update).select_related("author"),
         "can_edit": allowed(request.user, "actions.edit_update", update),
@@ -367,7 +387,7 @@ def update_detail(request: HttpRequest, pk: int) -> HttpResponse:
         progress = services.progress_of(update.item, update.unit)
         if progress is not None and progress.version != update.based_on_version:
             context["newer"] = progress
-    return render(request, "actions/update_detail.html", context)
+    return render(request, "actions/update_detail.html", context, status=status)
 
 
 @login_required
@@ -377,9 +397,10 @@ def update_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     attached = list(update.evidence.all())
     if request.method == "POST":
-        removed = {int(pk) for pk in request.POST.getlist("remove_evidence") if pk.isdigit()}
+        removed = set(ids(request.POST.getlist("remove_evidence")))
         kept_files = sum(1 for evidence in attached if evidence.file and evidence.pk not in removed)
-        form = UpdateForm(request.POST, request.FILES, existing_files=kept_files)
+        evidence = FormEvidence(request, attached_files=kept_files)
+        form = UpdateForm(request.POST, request.FILES, existing_files=evidence.file_count)
         if form.is_valid():
             services.update_edit_draft(
                 update=update,
@@ -388,15 +409,25 @@ def update_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 files=form.cleaned_data["files"],
                 links=form.cleaned_data["links"],
                 remove_evidence=removed,
+                pending=evidence.pending,
             )
             messages.success(request, _("Your draft was saved."))
             return redirect(update)
+        evidence.keep_failed(form)
     else:
+        evidence = FormEvidence(request)
         form = UpdateForm(initial={**UpdateForm.initial_from(update), "based_on_version": update.based_on_version})
     return render(
         request,
         "actions/update_form.html",
-        {"form": form, "item": update.item, "unit": update.unit, "draft": update, "attached": attached},
+        {
+            "form": form,
+            "item": update.item,
+            "unit": update.unit,
+            "draft": update,
+            "attached": attached,
+            **evidence.context(),
+        },
     )
 
 
@@ -406,7 +437,9 @@ def update_submit(request: HttpRequest, pk: int) -> HttpResponse:
     update = _visible_update(request, pk)
     seen = request.POST.get("seen_version", "")
     try:
-        services.update_submit(update=update, user=request.user, seen_version=int(seen) if seen.isdigit() else None)
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        seen_version = int(seen) if seen.isascii() and seen.isdecimal() else None
+        services.update_submit(update=update, user=request.user, seen_version=seen_version)
     except services.StaleUpdate:
         messages.error(request, _("Someone else reported on this activity for this unit in the meantime."))
         return redirect(update)
@@ -424,31 +457,6 @@ def update_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def update_review(request: HttpRequest, pk: int) -> HttpResponse:
-    update = _visible_update(request, pk)
-    if not allowed(request.user, "actions.review"):
-        raise PermissionDenied
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(update)
-    accept = form.cleaned_data["decision"] == ReviewForm.ACCEPT
-    try:
-        if accept:
-            services.update_accept(update=update, user=request.user, comment=form.cleaned_data["comment"])
-        else:
-            services.update_return(update=update, user=request.user, comment=form.cleaned_data["comment"])
-    except services.WorkflowError as error:
-        messages.error(request, str(error))
-        return redirect(update)
-    messages.success(request, _("The update was accepted.") if accept else _("The update was returned."))
-    return redirect(_safe_next(request, update.get_absolute_url()))
-
-
-@login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(Evidence.objects.select_related("update"), pk=pk)
     if not evidence.file or not allowed(request.user, "actions.view_update", evidence.update):
@@ -461,49 +469,6 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404 from None
     # Always a download, never shown inline: a file can't run in the site's pages.
     return FileResponse(stored, as_attachment=True, filename=evidence.file_name, content_type=evidence.content_type)
-
-
-@login_required
-@permission_required("actions.review", raise_exception=True)
-def review_queue(request: HttpRequest) -> HttpResponse:
-    pending = (
-        StatusUpdate.objects.pending()
-        .select_related("item__instrument", "unit", "author", "revision_of")
-        .prefetch_related("evidence")
-        .order_by("submitted_at", "pk")
-    )
-    units = ReportingUnit.objects.filter(
-        pk__in=StatusUpdate.objects.filter(state=StatusUpdate.State.SUBMITTED).values("unit")
-    ).alphabetical()
-    chosen_unit = request.GET.get("unit", "")
-    if chosen_unit:
-        pending = pending.filter(unit__code=chosen_unit)
-    if request.method == "POST":
-        form = BulkReviewForm(request.POST)
-        if form.is_valid():
-            accept = form.cleaned_data["decision"] == ReviewForm.ACCEPT
-            try:
-                count = services.updates_review(
-                    updates=form.cleaned_data["updates"],
-                    user=request.user,
-                    accept=accept,
-                    comment=form.cleaned_data["comment"],
-                )
-            except (services.WorkflowError, ValidationError) as error:
-                messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-            else:
-                if accept:
-                    messages.success(request, _("%(count)s updates accepted.") % {"count": count})
-                else:
-                    messages.success(request, _("%(count)s updates returned.") % {"count": count})
-                return redirect(request.get_full_path())
-    else:
-        form = BulkReviewForm()
-    return render(
-        request,
-        "actions/review_queue.html",
-        {"pending": pending, "form": form, "units": units, "chosen_unit": chosen_unit},
-    )
 
 
 # People --------------------------------------------------------------------------------------

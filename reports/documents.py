@@ -12,12 +12,14 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reports import charts
 from reports.snapshot import STATUS_ORDER, Snapshot, status_label
+from reports.templatetags.report_tags import css_string
 
 FONT_FILES = {"normal": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
 
@@ -43,11 +45,6 @@ class FontsOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": "font/ttf"})
 
 
-def css_string(text: str) -> str:
-    """A CSS string literal holding `text`."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
 def page_number_content() -> str:
     """ "Page 3 of 12" in the report's language, as a CSS `content` value with page counters."""
     text = _("Page %(page)s of %(pages)s") % {"page": "\0page\0", "pages": "\0pages\0"}
@@ -57,7 +54,8 @@ def page_number_content() -> str:
             parts.append(f"counter({piece})")
         elif piece:
             parts.append(css_string(piece))
-    return " ".join(parts)
+    # Counters and escaped strings (css_string) only: safe to put in the stylesheet as it is.
+    return mark_safe(" ".join(parts))
 
 
 def status_legend() -> list[dict]:
@@ -99,7 +97,6 @@ def report_html(snapshot: Snapshot) -> str:
             "charts": charts_of(snapshot),
             "fonts": font_urls(),
             "page_number": page_number_content(),
-            "symbol_css": css_string(snapshot.meeting.symbol or snapshot.meeting.name),
             "status_legend": status_legend(),
         }
         return render_to_string("reports/pdf/report.html", context)

@@ -4,6 +4,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from actions.forms import BoundedModelChoiceField, BoundedModelMultipleChoiceField
 from actions.models import Instrument, Meeting, ReportingUnit
 from actions.permissions import is_secretariat_user, writable_unit_ids
 from reports.models import MeetingReport
@@ -11,7 +12,7 @@ from reports.models import MeetingReport
 REGION = "region"
 
 
-class MeetingChoiceField(forms.ModelChoiceField):
+class MeetingChoiceField(BoundedModelChoiceField):
     def label_from_instance(self, meeting):
         return _("%(meeting)s, cut-off %(cutoff)s") % {
             "meeting": meeting.name,
@@ -27,7 +28,7 @@ class MeetingReportForm(forms.Form):
     """
 
     meeting = MeetingChoiceField(label=_("Meeting"), queryset=Meeting.objects.order_by("-starts_on"), empty_label=None)
-    instruments = forms.ModelMultipleChoiceField(
+    instruments = BoundedModelMultipleChoiceField(
         label=_("Instruments"), queryset=Instrument.objects.all(), widget=forms.CheckboxSelectMultiple
     )
     scope = forms.ChoiceField(label=_("Scope"))

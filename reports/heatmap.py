@@ -1,7 +1,8 @@
 """The heat map of a dashboard: an instrument's activities down, reporting units across.
 
 Each cell shows the status's colour and its symbol, and carries the status's name for screen
-readers, so it reads in grey print and without colour vision. Headings (objectives, issues) are
+readers, so it reads in grey print and without colour vision. Each cell links to the item's
+timeline in that unit (the activity page with the unit's history). Headings (objectives, issues) are
 rows of their own, so the matrix follows the instrument's structure.
 
 The matrix has thousands of cells; it is written here in Python rather than in a template, where
@@ -65,10 +66,13 @@ def heat_map(part: InstrumentPart, *, caption: str, unit_link=None) -> SafeStrin
                 continue
             status = cell.status
             percent = f" {number_format(cell.progress)}&nbsp;%" if cell.progress is not None else ""
+            # Each cell leads to the item's timeline in that unit: the activity page with its history.
+            unit_code = escape(unit.code)
             html.append(
                 f'<td class="s-{status}" title="{labels[status]}{percent}">'
+                f'<a href="{url}?history={unit_code}#unit-{unit_code}">'
                 f'<span aria-hidden="true">{symbols[status]}</span>'
-                f'<span class="visually-hidden">{labels[status]}{percent}</span></td>'
+                f'<span class="visually-hidden">{labels[status]}{percent}</span></a></td>'
             )
         html.append("</tr>")
     html.append("</tbody></table>")

@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
+
+from actions import counts
 
 
 def languages(request):
@@ -13,3 +16,10 @@ def languages(request):
             for code, name in settings.LANGUAGES
         ]
     }
+
+
+def menu_counts(request):
+    """What waits for the person signed in (actions.counts), counted only if a page shows the menu."""
+    # A page refused before the authentication middleware ran (tracker.middleware) has no user.
+    user = getattr(request, "user", None)
+    return {"menu_counts": SimpleLazyObject(lambda: counts.menu_counts(user) if user else counts.MenuCounts())}

@@ -1,5 +1,6 @@
 """The data of the tracker: the instruments as written, the people who report, and their reports."""
 
+from actions.models.discussion import UpdateComment
 from actions.models.instruments import (
     PRIORITY_RANK,
     Agency,
@@ -15,14 +16,17 @@ from actions.models.instruments import (
     TranslatedContent,
     TranslationKind,
 )
-from actions.models.people import Invitation, Meeting, Profile, Reminder, Role
+from actions.models.notifications import Notification
+from actions.models.people import EmailFrequency, Invitation, Meeting, Profile, Reminder, Role
 from actions.models.progress import Evidence, Progress, Status, StatusUpdate, UpdateEvent, WorkbookConfirmation
+from actions.models.uploads import PendingUpload
 
 __all__ = [
     "PRIORITY_RANK",
     "Agency",
     "CrossReference",
     "DuePrecision",
+    "EmailFrequency",
     "Evidence",
     "Footnote",
     "Instrument",
@@ -30,6 +34,8 @@ __all__ = [
     "Item",
     "ItemQuerySet",
     "Meeting",
+    "Notification",
+    "PendingUpload",
     "Priority",
     "Profile",
     "Progress",
@@ -41,6 +47,7 @@ __all__ = [
     "StatusUpdate",
     "TranslatedContent",
     "TranslationKind",
+    "UpdateComment",
     "UpdateEvent",
     "WorkbookConfirmation",
 ]

@@ -21,6 +21,14 @@ def default_language() -> str:
     return settings.LANGUAGE_CODE
 
 
+class EmailFrequency(models.TextChoices):
+    """How a person wants to hear of the workflow steps that concern them (actions.notifications)."""
+
+    IMMEDIATE = "immediate", _("an e-mail for each step, at once")
+    DIGEST = "digest", _("one e-mail a day, a digest")
+    NONE = "none", _("no e-mail, only the inbox")
+
+
 class Profile(models.Model):
     """A person's role in the tracker and the reporting units it covers.
 
@@ -33,6 +41,10 @@ class Profile(models.Model):
     units = models.ManyToManyField(ReportingUnit, verbose_name=_("reporting units"), related_name="people", blank=True)
     language = models.CharField(
         _("language for e-mails"), max_length=5, choices=settings.LANGUAGES, default=default_language
+    )
+    # "none" also stops the reminders of manage.py send_reminders.
+    email_frequency = models.CharField(
+        _("e-mails about updates"), max_length=10, choices=EmailFrequency.choices, default=EmailFrequency.IMMEDIATE
     )
 
     class Meta:

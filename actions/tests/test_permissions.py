@@ -8,7 +8,7 @@ LOGIN means the anonymous visitor is sent to the sign-in page.
 import pytest
 from django.urls import reverse
 
-from actions.models import StatusUpdate
+from actions.models import Notification, StatusUpdate, UpdateComment
 from actions.permissions import allowed
 from actions.tests.reporting import workflow
 from actions.tests.urls import url_names
@@ -63,6 +63,14 @@ MATRIX = [
     ("actions:evidence", "draft_kz", "get", expect(404, anonymous=LOGIN, aigerim=200)),
     ("actions:evidence", "pending_kz", "get", expect(404, anonymous=LOGIN, aigerim=200, daulet=200, sara=200, ada=200)),
     ("actions:evidence", "pending_mn", "get", expect(404, anonymous=LOGIN, bat=200, sara=200, ada=200)),
+    ("actions:evidence_inline", "draft_kz", "get", expect(404, anonymous=LOGIN, aigerim=200)),
+    (
+        "actions:evidence_inline",
+        "pending_kz",
+        "get",
+        expect(404, anonymous=LOGIN, aigerim=200, daulet=200, sara=200, ada=200),
+    ),
+    ("actions:evidence_inline", "pending_mn", "get", expect(404, anonymous=LOGIN, bat=200, sara=200, ada=200)),
     ("actions:workbook_download", ("KZ",), "get", expect(403, anonymous=LOGIN, aigerim=200)),
     ("actions:workbook_upload", ("KZ",), "get", expect(403, anonymous=LOGIN, aigerim=200)),
     ("actions:workbook_download", ("CMS",), "get", expect(403, anonymous=LOGIN, sara=200, ada=200)),
@@ -82,6 +90,25 @@ WRITES = [
     ("actions:update_review", "pending_mn", expect(404, anonymous=LOGIN, bat=403, sara=302, ada=302)),
 ]
 
+# Comments in an update's discussion: written by the unit's focal points and the Secretariat only,
+# on updates they may see; never on a draft.
+COMMENTS = [
+    ("actions:comment_add", "pending_kz", expect(404, anonymous=LOGIN, aigerim=302, daulet=403, sara=302, ada=302)),
+    ("actions:comment_add", "pending_mn", expect(404, anonymous=LOGIN, bat=302, sara=302, ada=302)),
+    ("actions:comment_add", "accepted_kz", expect(404, anonymous=LOGIN, aigerim=302, daulet=403, sara=302, ada=302)),
+    ("actions:comment_add", "returned_kz", expect(404, anonymous=LOGIN, aigerim=302, daulet=403, sara=302, ada=302)),
+    ("actions:comment_add", "draft_kz", expect(404, anonymous=LOGIN, aigerim=403)),
+]
+
+# Each person's own inbox and profile: everyone signed in has them, and sees and changes only their
+# own. "notice:returned_kz" is Aigerim's notification of that return, which nobody else may open.
+OWN_PAGES = [
+    ("actions:inbox", (), "get", expect(200, anonymous=LOGIN)),
+    ("actions:profile", (), "get", expect(200, anonymous=LOGIN)),
+    ("actions:inbox_read_all", (), "post", expect(302, anonymous=LOGIN)),
+    ("actions:inbox_open", "notice:returned_kz", "post", expect(404, anonymous=LOGIN, aigerim=302)),
+]
+
 # Pages anyone may open; what they show depends on the user (tested in test_reporting.py).
 PUBLIC = {"actions:home", "actions:item_list", "actions:instrument", "actions:item", "actions:invitation_accept"}
 
@@ -92,9 +119,12 @@ def login(client, people, role):
 
 
 def address(name, arguments, updates):
+    if isinstance(arguments, str) and arguments.startswith("notice:"):
+        update = updates[arguments.removeprefix("notice:")]
+        return reverse(name, args=[Notification.objects.get(recipient__username="aigerim", update=update).pk])
     if isinstance(arguments, str):
         update = updates[arguments]
-        if name == "actions:evidence":
+        if name in ("actions:evidence", "actions:evidence_inline"):
             return reverse(name, args=[update.evidence.filter(url="").first().pk])
         return reverse(name, args=[update.pk])
     return reverse(name, args=arguments)
@@ -132,6 +162,33 @@ def test_writing(client, people, role, name, target, expected):
         assert after != before
     else:
         assert after == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "target", "expected"), COMMENTS, ids=lambda value: str(value))
+def test_commenting(client, people, role, name, target, expected):
+    updates = workflow(people)
+    update = updates[target]
+    before = UpdateComment.objects.filter(update=update).count()
+    login(client, people, role)
+    response = client.post(address(name, target, updates), {"text": "Which sections?", "language": "ru"})
+    check(response, expected[role])
+    after = UpdateComment.objects.filter(update=update).count()
+    assert after == before + (1 if expected[role] == 302 else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "arguments", "method", "expected"), OWN_PAGES, ids=lambda value: str(value))
+def test_own_pages(client, people, role, name, arguments, method, expected):
+    updates = workflow(people)
+    login(client, people, role)
+    url = address(name, arguments, updates)
+    unread = dict(Notification.objects.values_list("pk", "read_at"))
+    response = client.get(url) if method == "get" else client.post(url, {})
+    check(response, expected[role])
+    # Whatever the address, a person marks only their own notifications read.
+    changed = {pk for pk, read_at in Notification.objects.values_list("pk", "read_at") if read_at != unread[pk]}
+    assert Notification.objects.filter(pk__in=changed).exclude(recipient__username=role).count() == 0
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -178,6 +235,7 @@ def test_public_progress_shows_accepted_updates_only(client, people, settings):
 
 
 def test_every_page_has_an_entry_in_the_matrix():
-    covered = {entry[0] for entry in MATRIX} | {entry[0] for entry in WRITES} | PUBLIC
+    covered = {entry[0] for entry in MATRIX} | {entry[0] for entry in WRITES} | {entry[0] for entry in COMMENTS}
+    covered |= PUBLIC | {entry[0] for entry in OWN_PAGES}
     covered |= {"actions:update_new"}
     assert url_names("actions") - covered == set()

@@ -1,9 +1,25 @@
+import re
+
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
 from reports import charts
 from reports.snapshot import status_label
 
 register = template.Library()
+
+# What a CSS string may hold as it is: letters and digits of every alphabet, spaces and a little
+# punctuation. Every other character is written as a hexadecimal escape, so that no text (a meeting
+# symbol typed by the Secretariat, a translation) can end the string with a quote or a line break,
+# escape its end with a backslash, or close the report's <style> element with "</style>".
+CSS_PLAIN = re.compile(r"[^\w .,:()-]")
+
+
+@register.filter
+def css_string(text) -> SafeString:
+    """`text` as a CSS string literal, for a `content:` of the report's stylesheet."""
+    escaped = CSS_PLAIN.sub(lambda match: f"\\{ord(match.group()):x} ", str(text))
+    return mark_safe(f'"{escaped}"')
 
 
 @register.filter

@@ -42,7 +42,18 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from actions import services
-from actions.models import Agency, Evidence, Instrument, Invitation, Item, ReportingUnit, Role, StatusUpdate
+from actions.models import (
+    Agency,
+    Evidence,
+    Instrument,
+    Invitation,
+    Item,
+    Notification,
+    Profile,
+    ReportingUnit,
+    Role,
+    StatusUpdate,
+)
 from actions.tests.people import PASSWORD, cast
 from actions.tests.reporting import PDF_BYTES, item, pdf, report, workflow
 from reports import documents
@@ -587,6 +598,13 @@ POST_VIEWS = {
         302,
         True,
     ),
+    "actions:comment_add": (
+        "aigerim",
+        lambda w: [w["pending_kz"].pk],
+        lambda w: {"text": "The sections are named in the report.", "language": "en"},
+        302,
+        True,
+    ),
     "actions:review_queue": (
         "sara",
         lambda w: [],
@@ -597,6 +615,15 @@ POST_VIEWS = {
     "actions:workbook_upload": ("aigerim", lambda w: ["KZ"], lambda w: {"workbook": workbook_file()}, 200, False),
     "actions:workbook_confirm": ("aigerim", lambda w: ["KZ"], lambda w: {}, 302, False),
     "actions:translations": ("sara", lambda w: [], lambda w: {"workbook": workbook_file()}, 400, False),
+    "actions:profile": ("aigerim", lambda w: [], lambda w: {"email_frequency": "digest", "language": "ru"}, 302, True),
+    "actions:inbox_read_all": ("aigerim", lambda w: [], lambda w: {}, 302, True),
+    "actions:inbox_open": (
+        "aigerim",
+        lambda w: [Notification.objects.get(recipient=w["people"]["aigerim"], update=w["returned_kz"]).pk],
+        lambda w: {},
+        302,
+        True,
+    ),
     "actions:people": (
         "sara",
         lambda w: [],
@@ -675,8 +702,10 @@ READ_VIEWS = {
     "actions:item": (None, lambda w: ["cami-pow", "1.1.1"]),
     "actions:my_reporting": ("aigerim", lambda w: []),
     "actions:landing": ("aigerim", lambda w: []),
+    "actions:inbox": ("aigerim", lambda w: []),
     "actions:update": ("aigerim", lambda w: [w["draft_kz"].pk]),
     "actions:evidence": ("aigerim", lambda w: [w["pending_kz"].evidence.get().pk]),
+    "actions:evidence_inline": ("aigerim", lambda w: [w["pending_kz"].evidence.get().pk]),
     "actions:workbook_download": ("aigerim", lambda w: ["KZ"]),
     "actions:translations_download": ("sara", lambda w: ["kk"]),
     "password_change_done": ("aigerim", lambda w: []),
@@ -696,6 +725,8 @@ def stored(client) -> dict:
     """What a request could have changed: every table's size, the updates, passwords, mail, session."""
     state = {model._meta.label: model._default_manager.count() for model in apps.get_models()}
     state["updates"] = list(StatusUpdate.objects.order_by("pk").values_list("pk", "state", "narrative"))
+    state["unread"] = Notification.objects.filter(read_at=None).count()
+    state["profiles"] = list(Profile.objects.order_by("pk").values_list("pk", "language", "email_frequency"))
     state["passwords"] = list(get_user_model().objects.order_by("pk").values_list("pk", "password"))
     state["mail"] = len(mail.outbox)
     state["signed in as"] = session_of(client).get("_auth_user_id")
