@@ -242,7 +242,8 @@ def measure(repeat: int) -> dict:
         client = clients[user.pk]
 
         def get(client=client, name=name, path=path):
-            response = client.get(path)
+            # Over HTTPS, as in production: the production profile redirects plain HTTP to it.
+            response = client.get(path, secure=True)
             if response.status_code != 200:
                 where = f" to {response.get('Location')}" if response.has_header("Location") else ""
                 raise RuntimeError(f"{name}: GET {path} answered {response.status_code}{where}, not 200.")

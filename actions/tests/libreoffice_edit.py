@@ -13,6 +13,7 @@ The sheet is unprotected with PASSWORD first, as a person must do to sort, and p
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,10 @@ def main(source, target, password, edits_path):
     with open(edits_path, encoding="utf-8") as stream:
         edits = json.load(stream)
     profile = tempfile.mkdtemp()
+    # LibreOffice opens a copy of its own: a run that was stopped leaves its lock file
+    # (".~lock.NAME#") beside the file it opened, and a headless LibreOffice then opens nothing.
+    opened = os.path.join(profile, os.path.basename(source))
+    shutil.copyfile(source, opened)
     pipe = f"tracker{os.getpid()}"
     office = subprocess.Popen(
         [
@@ -58,9 +63,19 @@ def main(source, target, password, edits_path):
         context = _connect(pipe)
         desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
         dispatcher = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", context)
-        document = desktop.loadComponentFromURL(
-            uno.systemPathToFileUrl(os.path.abspath(source)), "_blank", 0, (_property("Hidden", True),)
-        )
+        # Just after it starts answering, a loaded machine's LibreOffice may still be setting
+        # itself up and open nothing: it is asked again for up to half a minute.
+        document = None
+        for _attempt in range(30):
+            try:
+                document = desktop.loadComponentFromURL(
+                    uno.systemPathToFileUrl(opened), "_blank", 0, (_property("Hidden", True),)
+                )
+            except Exception:  # noqa: BLE001 - not ready yet
+                document = None
+            if document is not None:
+                break
+            time.sleep(1)
         if document is None:
             raise SystemExit(f"LibreOffice could not open {source}")
         sheet = document.Sheets.getByIndex(0)
@@ -92,6 +107,7 @@ def main(source, target, password, edits_path):
             office.wait(timeout=30)
         except subprocess.TimeoutExpired:
             office.kill()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

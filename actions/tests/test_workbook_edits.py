@@ -224,9 +224,9 @@ def edit_in_libreoffice(source, target, password: str, edits) -> None:
     """Run the edits in LibreOffice Calc (actions/tests/libreoffice_edit.py, with the system Python's uno)."""
     script = settings.BASE_DIR / "actions" / "tests" / "libreoffice_edit.py"
     # A headless LibreOffice on a loaded machine now and then drops its UNO bridge before the edits
-    # are made ("URP bridge disposed"); that says nothing of the workbook, so it gets one more
-    # start. What the edits produce is checked by the caller, never retried.
-    for _attempt in range(2):
+    # are made ("URP bridge disposed"); that says nothing of the workbook, so it gets two more
+    # starts. What the edits produce is checked by the caller, never retried.
+    for _attempt in range(3):
         Path(target).unlink(missing_ok=True)
         done = subprocess.run(
             ["/usr/bin/python3", str(script), str(source), str(target), password, str(edits)],
