@@ -1,0 +1,100 @@
+"""The reporting loop in a real browser, in Kazakh for the focal point and Russian for the
+Secretariat: each lands where their work is, is told of the other's step (menu counts, inbox,
+e-mail in their own language), and a revision keeps the returned update's evidence."""
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import translation
+
+from actions.models import Evidence, Notification, StatusUpdate
+from actions.tasks import send_notifications
+from actions.tests.people import cast
+from actions.tests.reporting import PDF_BYTES
+from actions.tests.test_browser_reporting import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+COMMENT = "Укажите, пожалуйста, участок границы."
+
+
+@pytest.fixture
+def site(live_server):
+    call_command("load_instruments", verbosity=0)
+    cast()
+    return live_server.url
+
+
+def menu(page) -> str:
+    return page.locator("header").inner_text()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_loop_in_kazakh_and_russian(site, page, tmp_path, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    evidence = tmp_path / "өткелдер.pdf"
+    evidence.write_bytes(PDF_BYTES)
+
+    # The Kazakh focal point lands on My reporting and reports on CAMI 2.2.1 with a PDF.
+    sign_in(page, site, "aigerim", language="kk")
+    assert page.url == f"{site}/kk/reporting/"
+    page.goto(f"{site}/kk/reporting/KZ/cami-pow/2.2.1/new/")
+    page.locator("select[name=status]").select_option("in-progress")
+    page.locator("textarea[name=narrative]").fill("Маңғыстау облысындағы қоршаудағы алғашқы өткелдер.")
+    page.locator("input[type=file]").set_input_files(str(evidence))
+    page.locator("button[name=action][value=submit]").click()
+    page.wait_for_url("**/updates/*/")
+    first = StatusUpdate.objects.get()
+    assert first.state == "submitted" and first.narrative_language == "kk"
+
+    # The Secretariat, in Russian, lands on the review queue, counted in the menu, and is e-mailed.
+    sign_in(page, site, "sara", language="ru")
+    assert page.url == f"{site}/ru/review/"
+    assert "Проверка (1)" in menu(page)
+    send_notifications.call()  # what the task worker runs when the step is committed
+    # The reviewers: the Secretariat officer and the administrator.
+    assert sorted(message.to[0] for message in mail.outbox) == ["ada@example.org", "sara@example.org"]
+    # One decision is one page load from the queue; a return without a comment keeps the choice.
+    page.locator("input.select-update").check()
+    page.locator("input[name=decision][value=return]").check()
+    page.locator("main form[method=post] button[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert page.locator("input[name=decision][value=return]").is_checked()
+    assert StatusUpdate.objects.get().state == "submitted"
+    page.locator("textarea[name=comment]").fill(COMMENT)
+    page.locator("input.select-update").check()
+    page.locator("main form[method=post] button[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert "1 обновление возвращено." in page.locator("main").inner_text()
+    assert StatusUpdate.objects.get().state == "returned"
+
+    # The focal point is told: a count in the menu, the inbox, an e-mail in Kazakh.
+    send_notifications.call()
+    returned_mail = [message for message in mail.outbox if message.to == ["aigerim@example.org"]]
+    assert len(returned_mail) == 1
+    with translation.override("kk"):
+        assert translation.gettext("News from the CAMI commitment tracker:") in returned_mail[0].body
+    sign_in(page, site, "aigerim", language="kk")
+    assert "Қайтарылған (1)" in menu(page)
+    assert Notification.objects.filter(recipient__username="aigerim", read_at=None).count() >= 1
+    page.locator("a.inbox-link").click()
+    page.wait_for_load_state()
+    assert "2.2.1" in page.locator("main").inner_text()
+
+    # Revising from the returned box: the Secretariat's comment and the PDF, kept, are on the form.
+    page.goto(f"{site}/kk/reporting/")
+    page.locator(f"a[href='/kk/updates/{first.pk}/revise/']").first.click()
+    page.wait_for_load_state()
+    assert COMMENT in page.locator("main").inner_text()
+    kept = page.locator("input[name=keep_evidence]")
+    assert kept.count() == 1 and kept.is_checked()
+    assert "өткелдер.pdf" in page.locator("main").inner_text()
+    page.locator("textarea[name=narrative]").fill("Маңғыстау және Қызылорда облыстарындағы өткелдер.")
+    page.locator("button[name=action][value=submit]").click()
+    page.wait_for_url("**/updates/*/")
+    revision = StatusUpdate.objects.latest("pk")
+    assert revision.state == "submitted" and revision.pk != first.pk
+    # The kept file is the same stored file, not a copy.
+    assert [e.file.name for e in Evidence.objects.filter(update=revision)] == [
+        e.file.name for e in Evidence.objects.filter(update=first)
+    ]
