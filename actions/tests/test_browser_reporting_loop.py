@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import translation
 
-from actions.models import Evidence, Notification, StatusUpdate
+from actions.models import Notification, StatusUpdate
 from actions.tasks import send_notifications
 from actions.tests.people import cast
 from actions.tests.reporting import PDF_BYTES
@@ -32,8 +32,10 @@ def menu(page) -> str:
 @pytest.mark.parametrize("width", [375, 1280])
 def test_the_loop_in_kazakh_and_russian(site, page, tmp_path, width):
     page.set_viewport_size({"width": width, "height": 900})
-    evidence = tmp_path / "өткелдер.pdf"
-    evidence.write_bytes(PDF_BYTES)
+    files = {}
+    for name in ("өткелдер.pdf", "карта.pdf", "акт.pdf"):
+        files[name] = tmp_path / name
+        files[name].write_bytes(PDF_BYTES)
 
     # The Kazakh focal point lands on My reporting and reports on CAMI 2.2.1 with a PDF.
     sign_in(page, site, "aigerim", language="kk")
@@ -41,7 +43,7 @@ def test_the_loop_in_kazakh_and_russian(site, page, tmp_path, width):
     page.goto(f"{site}/kk/reporting/KZ/cami-pow/2.2.1/new/")
     page.locator("select[name=status]").select_option("in-progress")
     page.locator("textarea[name=narrative]").fill("Маңғыстау облысындағы қоршаудағы алғашқы өткелдер.")
-    page.locator("input[type=file]").set_input_files(str(evidence))
+    page.locator("input[type=file]").set_input_files([str(files["өткелдер.pdf"]), str(files["карта.pdf"])])
     page.locator("button[name=action][value=submit]").click()
     page.wait_for_url("**/updates/*/")
     first = StatusUpdate.objects.get()
@@ -81,20 +83,64 @@ def test_the_loop_in_kazakh_and_russian(site, page, tmp_path, width):
     page.wait_for_load_state()
     assert "2.2.1" in page.locator("main").inner_text()
 
-    # Revising from the returned box: the Secretariat's comment and the PDF, kept, are on the form.
+    # Revising from the returned box: the Secretariat's comment and both files, kept, are on the
+    # form. One is unticked, one file added.
     page.goto(f"{site}/kk/reporting/")
     page.locator(f"a[href='/kk/updates/{first.pk}/revise/']").first.click()
     page.wait_for_load_state()
     assert COMMENT in page.locator("main").inner_text()
     kept = page.locator("input[name=keep_evidence]")
-    assert kept.count() == 1 and kept.is_checked()
-    assert "өткелдер.pdf" in page.locator("main").inner_text()
+    assert kept.count() == 2 and kept.nth(0).is_checked() and kept.nth(1).is_checked()
+    dropped = first.evidence.get(file_name="карта.pdf")
+    page.locator(f"input[name=keep_evidence][value='{dropped.pk}']").uncheck()
+    page.locator("input[type=file]").set_input_files(str(files["акт.pdf"]))
     page.locator("textarea[name=narrative]").fill("Маңғыстау және Қызылорда облыстарындағы өткелдер.")
     page.locator("button[name=action][value=submit]").click()
     page.wait_for_url("**/updates/*/")
     revision = StatusUpdate.objects.latest("pk")
     assert revision.state == "submitted" and revision.pk != first.pk
-    # The kept file is the same stored file, not a copy.
-    assert [e.file.name for e in Evidence.objects.filter(update=revision)] == [
-        e.file.name for e in Evidence.objects.filter(update=first)
-    ]
+    # The revision's page says what changed against the returned version.
+    with translation.override("kk"):
+        added, removed = translation.gettext("Evidence added"), translation.gettext("Evidence removed")
+    changes = page.locator(".revision-changes").inner_text()
+    assert f"{added}: акт.pdf" in changes and f"{removed}: карта.pdf" in changes
+    # A kept file is the same stored file, not a copy.
+    kept_file = first.evidence.get(file_name="өткелдер.pdf").file.name
+    assert revision.evidence.get(file_name="өткелдер.pdf").file.name == kept_file
+
+    # A comment each way.
+    page.locator("form.comment-form textarea[name=text]").fill("Қызылорда өткелдерінің актісін қостым.")
+    page.locator("form.comment-form button[type=submit]").click()
+    page.wait_for_load_state()
+    sign_in(page, site, "sara", language="ru")
+    page.goto(f"{site}/ru/updates/{revision.pk}/")
+    page.locator("form.comment-form textarea[name=text]").fill("Спасибо, принимаю.")
+    page.locator("form.comment-form button[type=submit]").click()
+    page.wait_for_load_state()
+    main = page.locator("main").inner_text()
+    assert "Қызылорда өткелдерінің актісін қостым." in main and "Спасибо, принимаю." in main
+
+    # The Secretariat accepts from the queue; the author is e-mailed.
+    mail.outbox.clear()
+    page.goto(f"{site}/ru/review/")
+    page.locator("input.select-update").check()
+    page.locator("input[name=decision][value=accept]").check()
+    page.locator("main form[method=post] button[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert StatusUpdate.objects.get(pk=revision.pk).state == "accepted"
+    send_notifications.call()
+    assert "aigerim@example.org" in [message.to[0] for message in mail.outbox]
+
+    # The activity page counts the accepted update's evidence; its page lists exactly the kept and
+    # the added file.
+    page.goto(f"{site}/kk/instruments/cami-pow/2.2.1/")
+    timeline = page.locator(".unit-timeline", has_text="Қазақстан").inner_text()
+    with translation.override("kk"):
+        assert (
+            translation.ngettext("%(counter)s piece of evidence", "%(counter)s pieces of evidence", 2) % {"counter": 2}
+            in timeline
+        )
+    page.goto(f"{site}/kk/updates/{revision.pk}/")
+    links = page.locator("main a[href*='/evidence/']").all_inner_texts()
+    assert "өткелдер.pdf" in links and "акт.pdf" in links and "карта.pdf" not in links
+    assert sorted(revision.evidence.values_list("file_name", flat=True)) == ["акт.pdf", "өткелдер.pdf"]
