@@ -15,6 +15,10 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 # An Excel workbook is read within the request; PDF reports are made by the task worker instead.
 timeout = 60
 graceful_timeout = 30
+# An idle connection is kept open longer than the load balancer in front keeps its own (60 s on
+# most), so that the balancer never sends a request down a connection gunicorn is closing at that
+# moment: the request would be reset. Idle connections cost no thread in the threaded worker.
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "75"))
 # A worker is replaced after this many requests, so that no slow growth of memory builds up.
 max_requests = 2000
 max_requests_jitter = 200

@@ -57,7 +57,7 @@ class AgencyAdmin(TranslationHistoryAdmin):
 
 @admin.register(Instrument)
 class InstrumentAdmin(TranslationHistoryAdmin):
-    list_display = ["short_title", "slug", "adopted_on", "period_start", "period_end"]
+    list_display = ["short_title", "short_name", "slug", "adopted_on", "period_start", "period_end"]
     filter_horizontal = ["applies_to"]
 
 

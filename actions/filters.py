@@ -14,7 +14,9 @@ class HeadingChoiceField(BoundedModelChoiceField, django_filters.fields.ModelCho
 
     def label_from_instance(self, item):
         label = item.code or item.text
-        return f"{item.instrument.short_title} · {label} {item.text if item.code else ''}".strip()[:110]
+        return f"{item.instrument.short_name or item.instrument.short_title} · {label} {item.text if item.code else ''}".strip()[
+            :110
+        ]
 
 
 class HeadingFilter(django_filters.ModelChoiceFilter):

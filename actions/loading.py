@@ -29,7 +29,16 @@ from actions.models import (
 from actions.timeline import Due, parse_timeline
 
 INSTRUMENT_ORDER = ("cami-pow", "vilm", "ulaanbaatar")
-INSTRUMENT_TEXT_FIELDS = ("title", "short_title", "adopted_at", "description", "preamble", "vision", "goal")
+INSTRUMENT_TEXT_FIELDS = (
+    "title",
+    "short_title",
+    "short_name",
+    "adopted_at",
+    "description",
+    "preamble",
+    "vision",
+    "goal",
+)
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 SECRETARIAT_UNIT = "CMS"
 SECRETARIAT_AGENCY = "cms"

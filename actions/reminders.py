@@ -113,8 +113,7 @@ def item_line(note: Note) -> dict:
     """What the e-mail says of an item, read in the active language."""
     item, unit = note.attention.item, note.attention.unit
     line = {
-        "instrument": item.instrument.short_title,
-        "code": item.code or item.key,
+        "item": item.citation,
         "unit": unit.name,
         "text": item.text,
         "due": due_text(item) if item.due else "",

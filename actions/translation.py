@@ -18,7 +18,7 @@ class AgencyTranslation(TranslationOptions):
 
 @register(Instrument)
 class InstrumentTranslation(TranslationOptions):
-    fields = ("title", "short_title", "adopted_at", "description", "preamble", "vision", "goal")
+    fields = ("title", "short_title", "short_name", "adopted_at", "description", "preamble", "vision", "goal")
 
 
 @register(Item)

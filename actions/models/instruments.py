@@ -127,6 +127,11 @@ class Instrument(TranslatedContent):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     title = models.CharField(_("title"), max_length=400)
     short_title = models.CharField(_("short title"), max_length=200)
+    # Put before an item's code wherever the item is named away from its instrument's pages, where
+    # a code alone is ambiguous (2.3 exists in two instruments): "Vilm 2.3", "CAMI 2.2.1 (d)".
+    short_name = models.CharField(
+        _("short name"), max_length=40, blank=True, help_text=_("Put before item codes, e.g. Vilm in Vilm 2.3")
+    )
     adopted_at = models.CharField(_("adopted at"), max_length=400)
     adopted_on = models.DateField(_("adopted on"))
     period_start = models.PositiveSmallIntegerField(_("period from"))
@@ -274,6 +279,12 @@ class Item(TranslatedContent):
 
     def get_absolute_url(self) -> str:
         return reverse("actions:item", args=[self.instrument.slug, self.slug])
+
+    @property
+    def citation(self) -> str:
+        """The item named with its instrument, as in "Vilm 2.3" (reads `instrument`: select it)."""
+        instrument = self.instrument
+        return f"{instrument.short_name or instrument.short_title} {self.code or self.key}"
 
     @staticmethod
     def slug_for(key: str) -> str:

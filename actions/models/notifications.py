@@ -81,18 +81,17 @@ class Notification(models.Model):
         update = self.update
         values = {
             "person": (self.actor.get_full_name() or self.actor.username) if self.actor else _("Someone"),
-            "instrument": update.item.instrument.short_title,
-            "code": update.item.code or update.item.key,
+            "item": update.item.citation,
             "unit": update.unit.name,
         }
         if self.kind == self.Kind.SUBMITTED and update.revision_of_id:
-            text = _("%(person)s submitted a revision of the update on %(instrument)s %(code)s for %(unit)s.")
+            text = _("%(person)s submitted a revision of the update on %(item)s for %(unit)s.")
         elif self.kind == self.Kind.SUBMITTED:
-            text = _("%(person)s submitted an update on %(instrument)s %(code)s for %(unit)s.")
+            text = _("%(person)s submitted an update on %(item)s for %(unit)s.")
         elif self.kind == self.Kind.ACCEPTED:
-            text = _("%(person)s accepted the update on %(instrument)s %(code)s for %(unit)s.")
+            text = _("%(person)s accepted the update on %(item)s for %(unit)s.")
         elif self.kind == self.Kind.RETURNED:
-            text = _("%(person)s returned the update on %(instrument)s %(code)s for %(unit)s.")
+            text = _("%(person)s returned the update on %(item)s for %(unit)s.")
         else:
-            text = _("%(person)s commented on the update on %(instrument)s %(code)s for %(unit)s.")
+            text = _("%(person)s commented on the update on %(item)s for %(unit)s.")
         return str(text) % values

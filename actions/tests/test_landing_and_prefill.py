@@ -122,9 +122,12 @@ def test_returned_updates_come_first_in_their_own_box(client, people):
     assert box < html.index("Your drafts")
     section = html[box : html.index("</section>", box)]
     assert "1 update returned to you" in section
-    assert 'Vilm Declaration of Intent <span class="code">2.3</span>' in section
+    assert '<span class="code">Vilm 2.3</span>' in section
     assert "Please attach the agreement." in section
     assert reverse("actions:update_revise", args=[update.pk]) in section
     # Drafts name the instrument: 1.1.2 exists in more than one instrument.
     drafts = html[html.index("Your drafts") :]
-    assert 'CAMI Programme of Work <span class="code">1.1.2</span>' in drafts
+    assert '<span class="code">CAMI 1.1.2</span>' in drafts
+    # In the reader's language.
+    html = client.get("/kk/reporting/").content.decode()
+    assert '<span class="code">Вильм 2.3</span>' in html and '<span class="code">CAMI 1.1.2</span>' in html

@@ -216,10 +216,9 @@ def test_each_email_is_in_the_language_of_its_recipient(people, aliya, worker):
     assert russian.body.startswith("Здравствуйте, aliya!")
     for message, language in ((kazakh, "kk"), (russian, "ru")):
         with translation.override(language):
-            expected_subject = gettext("%(kind)s: %(instrument)s %(code)s, %(unit)s") % {
+            expected_subject = gettext("%(kind)s: %(item)s, %(unit)s") % {
                 "kind": pgettext("update state", "Returned"),
-                "instrument": the_item.instrument.short_title,
-                "code": "2.2.2",
+                "item": "CAMI 2.2.2",
                 "unit": kz.name,
             }
             assert message.subject == expected_subject
