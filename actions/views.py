@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -73,14 +73,33 @@ def item_list(request: HttpRequest) -> HttpResponse:
         Prefetch("responsible_parties", queryset=ResponsibleParty.objects.select_related("agency")),
         "applies_to",
     )
-    item_filter = ItemFilter(request.GET, queryset=queryset, request=request)
+    # A focal point's list starts with the items of their own units; "unit=" (any unit) shows all.
+    own_units = list(writable_units(request.user)) if "unit" not in request.GET else []
+    data = request.GET
+    if len(own_units) == 1:
+        # The unit's own choice is selected in the form, where "any" is one choice away.
+        data = request.GET.copy()
+        data["unit"] = own_units[0].code
+    elif own_units:
+        links = Item.applies_to.through.objects.filter(item_id=OuterRef("pk"), reportingunit__in=own_units)
+        queryset = queryset.filter(Exists(links))
+    item_filter = ItemFilter(data, queryset=queryset, request=request)
     page = Paginator(item_filter.qs, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    every_unit = request.GET.copy()
+    every_unit.pop("page", None)
+    every_unit["unit"] = ""
     return render(
         request,
         "actions/item_list.html",
-        {"filter": item_filter, "page": page, "query": query.urlencode()},
+        {
+            "filter": item_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "own_units": own_units,
+            "every_unit_query": every_unit.urlencode(),
+        },
     )
 
 

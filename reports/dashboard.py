@@ -6,7 +6,8 @@ its cost does not grow with the years of updates behind it; only "latest accepte
 "changes since the last meeting" touch the history, through indexes (see docs/benchmarks.md).
 
 The figures are computed as in the meeting reports (reports.snapshot.summarise), with today in
-place of a cut-off date.
+place of a cut-off date; an activity with lettered sub-items takes its state from them
+(actions.states.roll_up).
 """
 
 import datetime
@@ -28,6 +29,7 @@ from actions.models import (
     Role,
     StatusUpdate,
 )
+from actions.states import roll_up, sub_items_of
 from reports.charts import share_bar, status_bars
 from reports.snapshot import (
     NO_REPORT,
@@ -243,7 +245,8 @@ def build(
         each.pk: instrument_unit_ids(each, [item for item in items if item.instrument_id == each.pk]) for each in chosen
     }
     # The region's states are read once: a unit dashboard compares itself with them.
-    now = current_states(items, region_units)
+    tree = sub_items_of(items)
+    now = roll_up(current_states(items, region_units), tree)
 
     def parts_for(units: list[ReportingUnit], shown_items: list[Item], before=None) -> list[InstrumentPart]:
         unit_by_pk = {each.pk: each for each in units}
@@ -281,7 +284,7 @@ def build(
 
     previous = Meeting.objects.filter(cutoff__lt=today).order_by("-cutoff", "-pk").first()
     unit_items = own_items(items, unit.pk)
-    before = states_at(previous.cutoff, unit_items, [unit]) if previous else {}
+    before = roll_up(states_at(previous.cutoff, unit_items, [unit]), tree) if previous else {}
     parts = parts_for([unit], unit_items, before)
     region_parts = parts_for(region_units, items)
     comparisons = []

@@ -152,9 +152,10 @@ def _status_looks() -> dict[str, StatusLook]:
     return looks
 
 
-def _status_text(status: str, progress: int | None) -> str:
-    label = status_label(status)
-    return label if progress is None else f"{label} ({progress} %)"
+def _status_text(cell) -> str:
+    """A state in words: the status, any percentage and, for one derived from sub-items, where from."""
+    text = cell.label if cell.progress is None else f"{cell.label} ({cell.progress} %)"
+    return f"{text} ({cell.derived_note})" if cell.derived else text
 
 
 def _language_name(code: str) -> str:
@@ -266,7 +267,7 @@ def _summary(workbook: Workbook, snapshot: Snapshot) -> None:
                 part.reported_count,
                 part.progress_count,
                 part.completed_count,
-                len(part.overdue),
+                part.overdue_count,
                 high.total if has_high else None,
                 high.count if has_high else None,
                 high.percent / 100 if has_high else None,
@@ -276,8 +277,9 @@ def _summary(workbook: Workbook, snapshot: Snapshot) -> None:
     _text(
         sheet.cell(row=row, column=1),
         _(
-            "Counts are of numbered activities (recommendations, actions) in each reporting unit they apply to; "
-            '"reported" means the unit had an accepted update by the cut-off date.'
+            "Every figure counts numbered activities (recommendations, actions) once in each reporting unit they "
+            "apply to; an activity with lettered sub-items counts in the state its sub-items give it. "
+            '"Reported" means the unit had an accepted update by the cut-off date.'
         ),
     )
 
@@ -347,7 +349,7 @@ def _matrix(workbook: Workbook, snapshot: Snapshot) -> None:
                 _put(sheet.cell(row=number, column=position), value, column)
             for unit_pk, state in row.cells.items():
                 look = looks.get(state.status)
-                text = _status_text(state.status, state.progress)
+                text = _status_text(state)
                 cell = sheet.cell(row=number, column=unit_positions[unit_pk])
                 # The symbol tells the statuses apart where the colour does not (grey print).
                 _put(cell, f"{look.symbol} {text}" if look and look.symbol else text, unit_column)
@@ -432,7 +434,7 @@ def _gaps(workbook: Workbook, snapshot: Snapshot) -> None:
                     item.due,
                     _priority(item),
                     unit.name,
-                    _status_text(state.status, state.progress),
+                    _status_text(state),
                     "; ".join(reasons),
                 )
 
@@ -456,8 +458,8 @@ def _changes(workbook: Workbook, snapshot: Snapshot) -> None:
             _code(change.item),
             change.item.text or "",
             change.unit.name,
-            _status_text(change.before.status, change.before.progress),
-            _status_text(change.after.status, change.after.progress),
+            _status_text(change.before),
+            _status_text(change.after),
         )
         for part in snapshot.parts
         for change in part.changes
@@ -483,7 +485,7 @@ def _annex(workbook: Workbook, snapshot: Snapshot) -> None:
             instrument.short_title,
             _code(item),
             item.text or "",
-            status_label(state.status),
+            _state_label(state),
             state.progress,
             state.refers_to,
         )
@@ -533,8 +535,13 @@ def _save(workbook: Workbook, moment: datetime.datetime) -> bytes:
 # The filtered list of a dashboard ------------------------------------------------------------------
 
 
+def _state_label(cell) -> str:
+    """The status's name, and for a state derived from sub-items, where it comes from."""
+    return f"{cell.label} ({cell.derived_note})" if cell.derived else cell.label
+
+
 def progress_workbook(rows, units: dict, *, today: datetime.date) -> bytes:
-    """Activities x reporting units with their state now (reports.filters.progress_rows), one sheet.
+    """Activities x reporting units with their state now (reports.filters.ProgressFilter.rows), one sheet.
 
     Written in the active language; the rows are those of the list's filters, all of them.
     """
@@ -556,7 +563,7 @@ def progress_workbook(rows, units: dict, *, today: datetime.date) -> bytes:
     _header(sheet, columns)
     status_column = 7
     last_row = 1
-    for number, row in enumerate(rows.iterator(chunk_size=2000), start=2):
+    for number, row in enumerate(rows, start=2):
         accepted = timezone.localtime(row.accepted_at).date() if row.accepted_at else None
         values = (
             row.instrument.short_title,
@@ -565,17 +572,17 @@ def progress_workbook(rows, units: dict, *, today: datetime.date) -> bytes:
             _priority(row),
             row.due,
             units[row.unit_pk].name,
-            status_label(row.current_status),
-            row.current_progress,
-            row.current_refers_to,
+            _state_label(row.cell),
+            row.cell.progress,
+            row.cell.refers_to,
             accepted,
         )
         for position, (value, column) in enumerate(zip(values, columns, strict=True), start=1):
             _put(sheet.cell(row=number, column=position), value, column)
-        look = looks.get(row.current_status)
+        look = looks.get(row.cell.status)
         if look is not None:
             cell = sheet.cell(row=number, column=status_column)
-            _text(cell, f"{look.symbol} {status_label(row.current_status)}")
+            _text(cell, f"{look.symbol} {_state_label(row.cell)}")
             cell.fill = look.fill
             if look.font is not None:
                 cell.font = look.font

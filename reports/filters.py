@@ -1,8 +1,13 @@
 """The list behind every dashboard figure: activities x reporting units with their state now.
 
-One row per item and unit it applies to, with the accepted update in force (or "no report"). The
-filters travel in the URL, so a dashboard figure links to its rows and a filtered view can be
-shared or exported.
+One row per item and unit it applies to, with the accepted update in force (or "no report"), an
+activity with lettered sub-items taking its state from them (actions.states.roll_up), so that a
+figure and the rows behind it agree. The filters travel in the URL, so a dashboard figure links to
+its rows and a filtered view can be shared or exported.
+
+The database filters what does not depend on a state; status and deadline, which do, are filtered
+on the rows' rolled-up states. The rows are at most the items times the units, whatever the
+history.
 """
 
 import datetime
@@ -16,10 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from actions.filters import HEADING_KINDS, HeadingFilter
+from actions.filters import HEADING_KINDS, HeadingFilter, Level, level_filter
 from actions.models import Agency, DuePrecision, Instrument, Item, Priority, Progress, ResponsibleParty, Status
-from actions.models.progress import SETTLED_STATUSES
-from reports.snapshot import NO_REPORT
+from actions.states import NO_REPORT, Cell, load_sub_items, roll_up
 
 
 def progress_rows(units):
@@ -37,6 +41,33 @@ def progress_rows(units):
         )
         .select_related("instrument")
     )
+
+
+def with_states(rows: list[Item], unit_ids: list[int]) -> list[Item]:
+    """`rows` (from progress_rows) each with `cell`: its state, rolled up from its sub-items."""
+    cells = {
+        (row.pk, row.unit_pk): Cell(
+            status=row.current_status,
+            progress=row.current_progress,
+            refers_to=row.current_refers_to,
+        )
+        for row in rows
+        if row.current_status != NO_REPORT
+    }
+    tree = load_sub_items({row.instrument_id for row in rows})
+    # An activity's sub-items may not be among the rows (the list shows activities by default).
+    sub_item_ids = [pk for row in rows for pk, _units in tree.sub_items.get(row.pk, ())]
+    if sub_item_ids:
+        for item_id, unit_id, status, progress, refers_to in Progress.objects.filter(
+            item_id__in=sub_item_ids, unit_id__in=unit_ids, current__isnull=False
+        ).values_list("item_id", "unit_id", "current__status", "current__progress", "current__refers_to"):
+            cells[(item_id, unit_id)] = Cell(status=status, progress=progress, refers_to=refers_to)
+    cells = roll_up(cells, tree)
+    for row in rows:
+        row.cell = cells.get((row.pk, row.unit_pk), Cell())
+        if row.cell.derived:
+            row.accepted_at = None  # no one update is in force: the sub-items' are
+    return rows
 
 
 class Deadline:
@@ -65,21 +96,18 @@ class ProgressFilter(django_filters.FilterSet):
         method="filter_within",
     )
     priority = django_filters.MultipleChoiceFilter(label=pgettext_lazy("field", "Priority"), choices=Priority.choices)
+    # Status and deadline depend on the rolled-up states: `rows` applies them.
     status = django_filters.MultipleChoiceFilter(
         label=pgettext_lazy("field", "Status"),
         choices=[*Status.choices, (NO_REPORT, pgettext_lazy("status", "No report"))],
-        field_name="current_status",
+        method="filter_on_states",
     )
     unit = django_filters.MultipleChoiceFilter(label=_("Reporting unit"), method="filter_unit")
     agency_kind = django_filters.ChoiceFilter(
         label=_("Kind of agency"), choices=Agency.Kind.choices, method="filter_agency_kind"
     )
     deadline = django_filters.ChoiceFilter(label=_("Deadline"), choices=Deadline.CHOICES, method="filter_deadline")
-    kind = django_filters.MultipleChoiceFilter(
-        label=_("Level"),
-        choices=[(kind, label) for kind, label in Item.Kind.choices if kind in Item.TRACKABLE_KINDS],
-        method="filter_kind",
-    )
+    level = level_filter()
 
     class Meta:
         model = Item
@@ -91,7 +119,7 @@ class ProgressFilter(django_filters.FilterSet):
         self.today = today or timezone.localdate()
         self.filters["unit"].extra["choices"] = [(unit.code, unit.name) for unit in self.units]
         # Small screens and long lists: the multiple choices as checkboxes, not a tall select box.
-        for name in ("priority", "status", "unit", "kind"):
+        for name in ("priority", "status", "unit"):
             self.filters[name].extra["widget"] = forms.CheckboxSelectMultiple
 
     def filter_within(self, queryset, name, heading):
@@ -103,14 +131,13 @@ class ProgressFilter(django_filters.FilterSet):
     def filter_agency_kind(self, queryset, name, kind):
         return queryset.filter(Exists(ResponsibleParty.objects.filter(item=OuterRef("pk"), agency__kind=kind)))
 
-    def filter_kind(self, queryset, name, kinds):
-        return queryset.filter(kind__in=kinds)
+    def filter_on_states(self, queryset, name, value):
+        return queryset  # applied in `rows`
 
     def filter_deadline(self, queryset, name, window):
         if window == Deadline.NONE:
             return queryset.filter(Q(due__isnull=True) | Q(due_precision=DuePrecision.ONGOING))
         open_ = queryset.filter(due__isnull=False).exclude(due_precision=DuePrecision.ONGOING)
-        open_ = open_.exclude(current_status__in=SETTLED_STATUSES)
         if window == Deadline.OVERDUE:
             return open_.filter(due__lt=self.today)
         days = settings.DUE_SOON_DAYS if window == Deadline.DUE_SOON else 365
@@ -118,12 +145,23 @@ class ProgressFilter(django_filters.FilterSet):
 
     @property
     def qs(self):
+        """The rows the database can choose: every filter but the states'."""
         queryset = super().qs
         if self.is_bound and not self.form.is_valid():
             # The form says what is wrong; a list ignoring the bad filter would look like an answer.
             return queryset.none()
         data = self.form.cleaned_data if self.is_bound else {}
-        if not data.get("kind") and not data.get("deadline"):
-            # Figures count numbered activities; the lists of deadlines count sub-items too.
-            queryset = queryset.numbered()
+        # As the figures count by default: activities, their sub-items rolled up into them.
+        queryset = Level.apply(queryset, data.get("level") or Level.ACTIVITIES)
         return queryset.order_by("instrument__position", "sort_key", "depth", "unit_position", "unit_pk")
+
+    def rows(self) -> list[Item]:
+        """The rows of the list, each with its rolled-up state (`cell`), filtered on it."""
+        rows = with_states(list(self.qs), [unit.pk for unit in self.units])
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        statuses = set(data.get("status") or ())
+        if statuses:
+            rows = [row for row in rows if row.cell.status in statuses]
+        if data.get("deadline") in (Deadline.OVERDUE, Deadline.DUE_SOON, Deadline.WITHIN_YEAR):
+            rows = [row for row in rows if not row.cell.is_settled]
+        return rows

@@ -66,13 +66,17 @@ def heat_map(part: InstrumentPart, *, caption: str, unit_link=None) -> SafeStrin
                 continue
             status = cell.status
             percent = f" {number_format(cell.progress)}&nbsp;%" if cell.progress is not None else ""
+            derived, mark = "", ""
+            if cell.derived:
+                # A dashed cell, and words saying so: the state comes from the activity's sub-items.
+                derived, mark = f" ({escape(cell.derived_note)})", " derived"
             # Each cell leads to the item's timeline in that unit: the activity page with its history.
             unit_code = escape(unit.code)
             html.append(
-                f'<td class="s-{status}" title="{labels[status]}{percent}">'
+                f'<td class="s-{status}{mark}" title="{labels[status]}{percent}{derived}">'
                 f'<a href="{url}?history={unit_code}#unit-{unit_code}">'
                 f'<span aria-hidden="true">{symbols[status]}</span>'
-                f'<span class="visually-hidden">{labels[status]}{percent}</span></a></td>'
+                f'<span class="visually-hidden">{labels[status]}{percent}{derived}</span></a></td>'
             )
         html.append("</tr>")
     html.append("</tbody></table>")

@@ -3,7 +3,8 @@
 Only accepted updates count, and only those accepted before the end of the cut-off day: an update
 submitted or accepted later is not part of the report, so generating it again gives the same
 content. Per item and reporting unit, the state at the cut-off is the accepted update with the
-latest submission (as the reporting workflow does for the current state).
+latest submission (as the reporting workflow does for the current state), and an activity with
+lettered sub-items takes its state from them as everywhere else (actions.states.roll_up).
 
 The snapshot holds plain data, read in the report's language; the PDF and the workbook are both
 drawn from it.
@@ -17,49 +18,15 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone, translation
 
 from actions.models import DuePrecision, Instrument, Item, Meeting, Priority, ReportingUnit, Status, StatusUpdate
-from actions.models.progress import PROGRESS_STATUSES, SETTLED_STATUSES
+from actions.models.progress import PROGRESS_STATUSES
+from actions.states import NO_REPORT, STATUS_ORDER, Cell, roll_up, status_label, sub_items_of
 
-# The key used in status counts for an item a unit has not reported on by the cut-off.
-NO_REPORT = "none"
-# The order of statuses in figures and legends, "no report" last.
-STATUS_ORDER = (*Status.values, NO_REPORT)
+__all__ = ["NO_REPORT", "PROGRESS_STATUSES", "STATUS_ORDER", "Cell", "status_label", "take"]
 
 
 def cutoff_end(day: datetime.date) -> datetime.datetime:
     """The first moment after the cut-off day, in the site's time zone."""
     return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One item in one unit at the cut-off: the accepted update then in force, if any."""
-
-    status: str = NO_REPORT
-    progress: int | None = None
-    refers_to: datetime.date | None = None
-    update_id: int | None = None
-
-    @property
-    def reported(self) -> bool:
-        return self.status != NO_REPORT
-
-    @property
-    def has_progress(self) -> bool:
-        return self.status in PROGRESS_STATUSES
-
-    @property
-    def is_settled(self) -> bool:
-        return self.status in SETTLED_STATUSES
-
-    @property
-    def label(self) -> str:
-        return status_label(self.status)
-
-
-def status_label(status: str) -> str:
-    if status == NO_REPORT:
-        return str(translation.pgettext("status", "No report"))
-    return str(Status(status).label)
 
 
 @dataclass
@@ -152,7 +119,8 @@ class InstrumentPart:
     def numbered_count(self) -> int:
         return sum(1 for row in self.rows if row.item.kind in Item.NUMBERED_KINDS)
 
-    # The figures below count numbered activities once in each unit they apply to.
+    # The figures below count numbered activities once in each unit they apply to, an activity with
+    # lettered sub-items in the state they give it (actions.states).
     @property
     def pair_count(self) -> int:
         return sum(figure.total for figure in self.by_unit)
@@ -168,6 +136,10 @@ class InstrumentPart:
     @property
     def completed_count(self) -> int:
         return sum(figure.counts[Status.COMPLETED] for figure in self.by_unit)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(len(gap.pairs) for gap in self.overdue)
 
 
 @dataclass
@@ -326,8 +298,9 @@ def _take(meeting, instruments, unit, language) -> Snapshot:
         # One unit's report leaves out the activities that are not its own, keeping their headings.
         items = own_items(items, unit.pk)
     previous = previous_meeting(meeting)
-    now = states_at(meeting.cutoff, items, report_units)
-    before = states_at(previous.cutoff, items, report_units) if previous else {}
+    tree = sub_items_of(items)
+    now = roll_up(states_at(meeting.cutoff, items, report_units), tree)
+    before = roll_up(states_at(previous.cutoff, items, report_units), tree) if previous else {}
     narratives = period_narratives(meeting, instruments, report_units)
 
     by_pk = {item.pk: item for item in items}
@@ -433,11 +406,19 @@ def summarise(instrument, units, rows, by_pk, before, unit_by_pk, day, due_soon_
         late, idle, soon = [], [], []
         for unit_pk, cell in row.cells.items():
             reporting_unit = unit_by_pk[unit_pk]
-            if numbered:
-                objective_counts[_top_level(item, by_pk).pk][cell.status] += 1
-                unit_counts[unit_pk][cell.status] += 1
-                if issue is not None:
-                    issue_counts[issue.pk][cell.status] += 1
+            previous = before.get((item.pk, unit_pk), Cell())
+            # A change is an update's: a state derived from sub-items changes with theirs, listed.
+            if not (previous.derived or cell.derived) and (
+                previous.status != cell.status or previous.progress != cell.progress
+            ):
+                changes.append(Change(item=item, unit=reporting_unit, before=previous, after=cell))
+            if not numbered:
+                # Every figure and list of gaps counts activities; their sub-items roll up into them.
+                continue
+            objective_counts[_top_level(item, by_pk).pk][cell.status] += 1
+            unit_counts[unit_pk][cell.status] += 1
+            if issue is not None:
+                issue_counts[issue.pk][cell.status] += 1
             if item.priority == Priority.HIGH:
                 high.total += 1
                 high.count += cell.has_progress
@@ -447,9 +428,6 @@ def summarise(instrument, units, rows, by_pk, before, unit_by_pk, day, due_soon_
                 late.append((reporting_unit, cell))
             elif due_soon_until is not None and _is_due_soon(item, cell, day, due_soon_until):
                 soon.append((reporting_unit, cell))
-            previous = before.get((item.pk, unit_pk), Cell())
-            if previous.status != cell.status or previous.progress != cell.progress:
-                changes.append(Change(item=item, unit=reporting_unit, before=previous, after=cell))
         if late:
             overdue.append(Gap(item=item, pairs=late))
         if idle:
@@ -469,7 +447,7 @@ def summarise(instrument, units, rows, by_pk, before, unit_by_pk, day, due_soon_
         ],
         by_unit=[Figure(label=reporting_unit.name, counts=unit_counts[reporting_unit.pk]) for reporting_unit in units],
         high_priority=high,
-        has_priorities=any(row.item.priority == Priority.HIGH for row in rows),
+        has_priorities=any(row.item.priority == Priority.HIGH and row.item.kind in Item.NUMBERED_KINDS for row in rows),
         narratives=[],
         overdue=overdue,
         high_without_progress=high_gaps,

@@ -22,7 +22,7 @@ from reports.heatmap import heat_map
 from reports.models import MeetingReport
 from reports.permissions import dashboard_units
 from reports.resources import ItemResource
-from reports.snapshot import STATUS_ORDER, Cell
+from reports.snapshot import STATUS_ORDER
 
 logger = logging.getLogger(__name__)
 
@@ -254,10 +254,9 @@ def progress_list(request: HttpRequest) -> HttpResponse:
     except NotSignedIn:
         return redirect_to_login(request.get_full_path())
     units = {unit.pk: unit for unit in progress_filter.units}
-    page = Paginator(progress_filter.qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(progress_filter.rows(), 50).get_page(request.GET.get("page"))
     for row in page:
         row.unit = units[row.unit_pk]
-        row.cell = Cell(status=row.current_status, progress=row.current_progress)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -276,7 +275,7 @@ def progress_xlsx(request: HttpRequest) -> HttpResponse:
     if not progress_filter.is_valid():
         return redirect(f"{reverse('reports:progress')}?{request.GET.urlencode()}")
     units = {unit.pk: unit for unit in progress_filter.units}
-    content = progress_workbook(progress_filter.qs, units, today=progress_filter.today)
+    content = progress_workbook(progress_filter.rows(), units, today=progress_filter.today)
     response = HttpResponse(content, content_type=SafeXLSX.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="progress-{progress_filter.today.isoformat()}.xlsx"'
     return response

@@ -34,13 +34,19 @@ def unit(code: str) -> ReportingUnit:
     return ReportingUnit.objects.get(code=code)
 
 
-def content(status=Status.IN_PROGRESS, narrative="Passages were built.", progress=None, language="en"):
+def content(
+    status=Status.IN_PROGRESS,
+    narrative="Passages were built.",
+    progress=None,
+    language="en",
+    refers_to=datetime.date(2026, 6, 30),
+):
     return services.UpdateContent(
         status=status,
         progress=progress,
         narrative=narrative,
         narrative_language=language,
-        refers_to=datetime.date(2026, 6, 30),
+        refers_to=refers_to,
     )
 
 

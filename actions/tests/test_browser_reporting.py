@@ -68,7 +68,7 @@ def test_report_return_revise_accept(site, page, tmp_path):
     # The Secretariat accepts in bulk from the queue.
     sign_in(page, site, "sara")
     page.goto(f"{site}/en/review/")
-    page.get_by_label("Select 2.2.1 for Kazakhstan").check()
+    page.get_by_label("Select CAMI 2.2.1 for Kazakhstan").check()
     page.get_by_label("Accept").check()
     page.get_by_role("button", name="Record the decision").click()
     page.wait_for_load_state()

@@ -49,12 +49,14 @@ def share_percent(share) -> str:
 def status_badge(cell) -> str:
     """A state with its symbol, its name and any percentage (reports/dashboard.css colours it)."""
     percent = format_html(" · {}\N{NO-BREAK SPACE}%", number_format(cell.progress)) if cell.progress is not None else ""
+    derived = format_html(' <span class="derived">({})</span>', cell.derived_note) if cell.derived else ""
     return format_html(
-        '<span class="cell-status s-{}"><span aria-hidden="true">{}</span> {}{}</span>',
+        '<span class="cell-status s-{}"><span aria-hidden="true">{}</span> {}{}{}</span>',
         cell.status,
         STATUS_STYLE[cell.status].symbol,
         cell.label,
         percent,
+        derived,
     )
 
 

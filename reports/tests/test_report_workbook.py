@@ -298,7 +298,7 @@ def test_summary_figures_are_numbers(reported):
     figures = next(row for row in summary.iter_rows(values_only=True) if row[0] == pow_title())
     assert list(figures[:8]) == [
         pow_title(), part.numbered_count, len(part.units), part.pair_count, part.reported_count,
-        part.progress_count, part.completed_count, len(part.overdue),
+        part.progress_count, part.completed_count, part.overdue_count,
     ]  # fmt: skip
     assert part.reported_count == 3
     assert figures[8:11] == (
