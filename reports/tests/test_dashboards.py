@@ -5,8 +5,8 @@ import io
 import re
 
 import pytest
-from django.db.models import Q
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
