@@ -334,7 +334,7 @@ def charts_for(board: Dashboard) -> dict:
             title=_("Activities with progress"),
             label=f"{_('Activities with progress')}: {place}",
             width=560,
-            chart_id="share",
+            chart_id="chart-share",
         ),
     }
     high = Share(
@@ -347,21 +347,21 @@ def charts_for(board: Dashboard) -> dict:
             title=_("High priority activities with progress"),
             label=f"{_('High priority activities with progress')}: {place}",
             width=560,
-            chart_id="high",
+            chart_id="chart-high",
         )
     if board.unit is None:
         rows = [(each.name, counts) for each, counts in board.counts_by_unit()]
     else:
         rows = [(board.unit.name, board.totals), (_("The whole region"), board.region_totals)]
     charts["status"] = status_bars(
-        rows, title=_("Status of activities by reporting unit"), width=760, chart_id="status"
+        rows, title=_("Status of activities by reporting unit"), width=760, chart_id="chart-status"
     )
     charts["objectives"] = [
         status_bars(
             [(figure.label, figure.counts) for figure in part.by_objective],
             title=_("Status by objective: %(instrument)s") % {"instrument": part.instrument.short_title},
             width=760,
-            chart_id=f"objectives-{part.instrument.slug}",
+            chart_id=f"chart-objectives-{part.instrument.slug}",
         )
         for part in board.parts
     ]

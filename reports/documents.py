@@ -102,6 +102,11 @@ def report_html(snapshot: Snapshot) -> str:
         return render_to_string("reports/pdf/report.html", context)
 
 
+# Tagged PDF for accessibility (PDF/UA-1): the document's language and title, and a structure tree
+# of headings, lists and tables that screen readers follow, in reading order.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def render_pdf(snapshot: Snapshot, progress: Progress | None = None) -> bytes:
     progress = progress or (lambda percent, step: None)
     progress(30, "templating")
@@ -109,4 +114,4 @@ def render_pdf(snapshot: Snapshot, progress: Progress | None = None) -> bytes:
     progress(40, "layout")
     document = HTML(string=html, url_fetcher=FontsOnlyFetcher()).render()
     progress(85, "writing")
-    return document.write_pdf()
+    return document.write_pdf(pdf_variant=PDF_VARIANT)

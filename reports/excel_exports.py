@@ -194,7 +194,7 @@ def render_xlsx(snapshot: Snapshot) -> bytes:
         properties.subject = snapshot.meeting.symbol or None
         properties.language = snapshot.language
         properties.created = properties.modified = _midnight(snapshot.cutoff)
-        return _save(workbook, _midnight(snapshot.cutoff))
+        return _save(workbook, _midnight(snapshot.cutoff), stacked=[_sheet_title(_("Summary"))])
 
 
 # Summary ----------------------------------------------------------------------------------------
@@ -525,7 +525,35 @@ class _SteadyZip(zipfile.ZipFile):
             shutil.copyfileobj(source, target, 1024 * 1024)
 
 
-def _save(workbook: Workbook, moment: datetime.datetime) -> bytes:
+# A4 portrait holds about this many characters of column width across; a wider sheet prints across.
+PORTRAIT_WIDTH = 100
+
+
+def _print_setup(sheet, *, title_rows: str | None) -> None:
+    """Every sheet prints: A4, landscape when wide, all columns on the width of a page, the header
+    row repeated on every page (except where tables are stacked), page numbers in the footer."""
+    widths = sum(
+        (sheet.column_dimensions[get_column_letter(column)].width or 8.43)
+        for column in range(1, (sheet.max_column or 1) + 1)
+    )
+    setup = sheet.page_setup
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.orientation = sheet.ORIENTATION_LANDSCAPE if widths > PORTRAIT_WIDTH else sheet.ORIENTATION_PORTRAIT
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.gridLines = False
+    if title_rows:
+        sheet.print_title_rows = title_rows
+    sheet.oddFooter.left.text = "&A"
+    sheet.oddFooter.right.text = "&P / &N"
+
+
+def _save(workbook: Workbook, moment: datetime.datetime, stacked: Sequence[str] = ()) -> bytes:
+    """The workbook's bytes, each sheet set up to print; `stacked` names the sheets of several
+    tables one under the other (the summary), which have no one header row to repeat."""
+    for sheet in workbook.worksheets:
+        _print_setup(sheet, title_rows=None if sheet.title in stacked else "1:1")
     # Not Workbook.save: it stamps the time of saving as the modification date.
     stream = BytesIO()
     ExcelWriter(workbook, _SteadyZip(stream, moment)).save()

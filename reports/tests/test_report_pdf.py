@@ -165,3 +165,43 @@ def test_the_queries_of_a_report_do_not_grow_with_its_narratives(people):
         accepted(people, code, "MN", on=datetime.date(2025, 3, 1))
     assert queries_to_report("ru") == few
     assert few < 30
+
+
+def structure_tags(reader: PdfReader) -> set[str]:
+    """The kinds of element in the PDF's structure tree (H1, Table, TH...)."""
+    tags, stack = set(), [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        if hasattr(node, "get_object"):
+            node = node.get_object()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "get"):
+            continue
+        if "/S" in node:
+            tags.add(str(node["/S"]).lstrip("/"))
+        kids = node.get("/K")
+        if kids is not None:
+            stack.append(kids)
+    return tags
+
+
+@pytest.mark.parametrize(("language", "priority"), [("ru", "Высокий"), ("kk", "Жоғары"), ("en", "High")])
+def test_the_report_is_a_tagged_pdf_read_in_order(people, language, priority):
+    accepted(people, "1.1.1", "KZ", on=datetime.date(2025, 3, 1), status=Status.IN_PROGRESS)
+    cop = meeting(cutoff=CUTOFF)
+    kz = ReportingUnit.objects.get(code="KZ")
+    snapshot = take(cop, list(Instrument.objects.filter(slug="cami-pow")), kz, language)
+    reader, pages = read(render_pdf(snapshot))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == language
+    with translation.override(language):
+        assert reader.metadata.title == f"{translation.gettext('Progress report')}: {cop.name}"
+    assert {"H1", "H2", "Table", "TH", "TD", "TR"} <= structure_tags(reader)
+    # On a matrix page, each activity's code and text come before its priority and status.
+    item = Item.objects.get(instrument__slug="cami-pow", code="1.1.1")
+    matrix = next(page for page in pages if "1.1.1" in page and priority in page and "1.1.2" in page)
+    start = matrix.index("1.1.1")
+    words = item.text_in(language).split()[:3]
+    assert start < matrix.index(" ".join(words), start) < matrix.index(priority, start)

@@ -348,3 +348,19 @@ def test_headers_in_report_language_whatever_the_active_one(reported):
 
     assert book.sheetnames == SHEETS_EN
     assert values(book["Narratives"], 1)[4] == pgettext("field", "Status") == "Status"
+
+
+def test_every_sheet_is_set_up_to_print(reported):
+    book = open_book(render_xlsx(take(reported)))
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert str(setup.paperSize) == sheet.PAPERSIZE_A4, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), sheet.title
+        assert sheet.oddFooter.right.text == "&P / &N", sheet.title
+    sheets = {sheet.title: sheet for sheet in book.worksheets}
+    # The matrix has a column per unit: it prints across, its header row on every page.
+    assert sheets["Status matrix"].page_setup.orientation == "landscape"
+    assert sheets["Status matrix"].print_title_rows == "$1:$1"
+    # The summary stacks several tables: no one header row to repeat.
+    assert sheets["Summary"].print_title_rows is None
