@@ -54,14 +54,13 @@ def with_states(rows: list[Item], unit_ids: list[int]) -> list[Item]:
         for row in rows
         if row.current_status != NO_REPORT
     }
-    tree = load_sub_items({row.instrument_id for row in rows})
-    # An activity's sub-items may not be among the rows (the list shows activities by default).
-    sub_item_ids = [pk for row in rows for pk, _units in tree.sub_items.get(row.pk, ())]
-    if sub_item_ids:
-        for item_id, unit_id, status, progress, refers_to in Progress.objects.filter(
-            item_id__in=sub_item_ids, unit_id__in=unit_ids, current__isnull=False
-        ).values_list("item_id", "unit_id", "current__status", "current__progress", "current__refers_to"):
-            cells[(item_id, unit_id)] = Cell(status=status, progress=progress, refers_to=refers_to)
+    tree = load_sub_items()
+    # An activity's sub-items may not be among the rows (the list shows activities by default):
+    # the states of every sub-item in the units, in one query whatever the rows (a few hundred).
+    for item_id, unit_id, status, progress, refers_to in Progress.objects.filter(
+        item__kind=Item.Kind.SUBITEM, unit_id__in=unit_ids, current__isnull=False
+    ).values_list("item_id", "unit_id", "current__status", "current__progress", "current__refers_to"):
+        cells[(item_id, unit_id)] = Cell(status=status, progress=progress, refers_to=refers_to)
     cells = roll_up(cells, tree)
     for row in rows:
         row.cell = cells.get((row.pk, row.unit_pk), Cell())
@@ -155,13 +154,52 @@ class ProgressFilter(django_filters.FilterSet):
         queryset = Level.apply(queryset, data.get("level") or Level.ACTIVITIES)
         return queryset.order_by("instrument__position", "sort_key", "depth", "unit_position", "unit_pk")
 
-    def rows(self) -> list[Item]:
-        """The rows of the list, each with its rolled-up state (`cell`), filtered on it."""
-        rows = with_states(list(self.qs), [unit.pk for unit in self.units])
+    def rows(self):
+        """The rows of the list, each with its rolled-up state (`cell`), filtered on it.
+
+        Without a filter on states, the database counts and pages the rows and only the rows read
+        get their states (RowsWithStates). With one, the rows that could match are narrowed in the
+        database (their own status matches, or they are activities with sub-items, whose state may
+        come from them) and then filtered on their rolled-up states.
+        """
         data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
         statuses = set(data.get("status") or ())
+        open_only = data.get("deadline") in (Deadline.OVERDUE, Deadline.DUE_SOON, Deadline.WITHIN_YEAR)
+        unit_ids = [unit.pk for unit in self.units]
+        if not statuses and not open_only:
+            return RowsWithStates(self.qs, unit_ids)
+        queryset = self.qs
+        activities_with_sub_items = Item.objects.filter(kind__in=Item.NUMBERED_KINDS, children__isnull=False)
+        if statuses:
+            queryset = queryset.filter(
+                Q(current_status__in=statuses) | Q(pk__in=activities_with_sub_items.values("pk"))
+            )
+        rows = with_states(list(queryset), unit_ids)
         if statuses:
             rows = [row for row in rows if row.cell.status in statuses]
-        if data.get("deadline") in (Deadline.OVERDUE, Deadline.DUE_SOON, Deadline.WITHIN_YEAR):
+        if open_only:
             rows = [row for row in rows if not row.cell.is_settled]
         return rows
+
+
+class RowsWithStates:
+    """The rows of a queryset as a sequence that the paginator counts and slices in the database,
+    each slice read with its rolled-up states."""
+
+    def __init__(self, queryset, unit_ids: list[int]):
+        self.queryset = queryset
+        self.unit_ids = unit_ids
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return with_states(list(self.queryset[index]), self.unit_ids)
+        return with_states([self.queryset[index]], self.unit_ids)[0]
+
+    def __iter__(self):
+        return iter(with_states(list(self.queryset), self.unit_ids))

@@ -131,3 +131,60 @@ def test_the_keyboard_reaches_the_dashboard_figures_and_follows_them(site, page,
     page.wait_for_url(f"{site}/{language}/progress/**")
     assert page.locator("p.count").is_visible()
     page.screenshot(path=ARTIFACTS / f"keyboard-{language}-progress.png")
+
+
+# Targets that must be at least 24 x 24 px (WCAG 2.2, 2.5.8): the menu, the language links, the
+# buttons and form controls, the heat map's cells. Links inside running text are exempt.
+TARGETS = (
+    ".site-header a, .site-header summary, .site-header button, main button, main select, main summary, "
+    "main input[type=checkbox], main input[type=radio], main input[type=submit], table.heat-map td a, .pagination a"
+)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_main_page_fits_a_phone(site, browser, language):
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    axe = Axe()
+    ARTIFACTS.mkdir(exist_ok=True)
+    wide, small, problems = {}, {}, {}
+    signed_in = object()
+    try:
+        for name, who, path in PAGES:
+            if who != signed_in:
+                _sign_in(page, site, who)
+                signed_in = who
+            assert page.goto(f"{site}/{language}{path}").status == 200, name
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            if width[0] != width[1]:
+                wide[name] = width
+            too_small = page.evaluate(
+                """(selector) => [...document.querySelectorAll(selector)]
+                    .filter(element => element.checkVisibility())
+                    .map(element => [element, element.getBoundingClientRect()])
+                    .filter(([element, box]) => box.height < 24 || box.width < 24)
+                    .map(([element, box]) => `${element.tagName} "${element.innerText.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`)
+                    .slice(0, 5)""",
+                TARGETS,
+            )
+            if too_small:
+                small[name] = too_small
+            page.screenshot(path=ARTIFACTS / f"phone-{language}-{name}.png", full_page=True)
+            found = _serious(axe.run(page))
+            if found:
+                problems[name] = found
+        # The menu opens from the keyboard and its links are then reachable.
+        page.goto(f"{site}/{language}/")
+        menu = page.locator("details.menu > summary")
+        assert menu.is_visible() and not page.locator(".menu nav a").first.is_visible()
+        menu.focus()
+        page.keyboard.press("Enter")
+        assert page.locator(".menu nav a").first.is_visible()
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('.menu nav') !== null")
+        page.screenshot(path=ARTIFACTS / f"phone-{language}-menu-open.png")
+    finally:
+        context.close()
+    assert wide == {}, "pages wider than the phone"
+    assert small == {}, "tap targets under 24 px"
+    assert problems == {}, problems
