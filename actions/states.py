@@ -157,21 +157,27 @@ def sub_items_of(items: list[Item]) -> SubItems:
 
 
 def load_sub_items(instrument_ids=None) -> SubItems:
-    """The tree of sub-items from the database, for pages that do not load whole instruments: three
-    small queries whatever the history."""
-    items = Item.objects.filter(kind__in=(*Item.TRACKABLE_KINDS, Item.Kind.SUBHEADING))
+    """The tree of sub-items from the database, for pages that do not load whole instruments: two
+    small queries whatever the history (a sub-item hangs from its activity, or from a sub-heading
+    of it, as the instruments are loaded)."""
+    sub_items = Item.objects.filter(kind=Item.Kind.SUBITEM)
     if instrument_ids is not None:
-        items = items.filter(instrument_id__in=instrument_ids)
-    # Only the instruments with sub-items matter.
-    with_sub_items = items.filter(kind=Item.Kind.SUBITEM).values("instrument_id")
-    items = list(items.filter(instrument_id__in=with_sub_items).only("pk", "kind", "parent_id", "instrument_id"))
-    unit_ids = defaultdict(list)
-    links = Item.applies_to.through.objects.filter(item_id__in=[item.pk for item in items])
+        sub_items = sub_items.filter(instrument_id__in=instrument_ids)
+    parents = {}
+    for pk, parent_id, parent_kind, grandparent_id in sub_items.order_by("sort_key", "depth", "pk").values_list(
+        "pk", "parent_id", "parent__kind", "parent__parent_id"
+    ):
+        activity = parent_id if parent_kind in Item.NUMBERED_KINDS else grandparent_id
+        if activity is not None:
+            parents[pk] = activity
+    unit_ids = defaultdict(set)
+    links = Item.applies_to.through.objects.filter(item_id__in=[*parents, *set(parents.values())])
     for item_id, unit_id in links.values_list("item_id", "reportingunit_id"):
-        unit_ids[item_id].append(unit_id)
-    for item in items:
-        item.unit_ids = unit_ids[item.pk]
-    return sub_items_of(items)
+        unit_ids[item_id].add(unit_id)
+    tree = defaultdict(list)
+    for pk, activity in parents.items():
+        tree[activity].append((pk, frozenset(unit_ids[pk])))
+    return SubItems(activity_units={activity: frozenset(unit_ids[activity]) for activity in tree}, sub_items=dict(tree))
 
 
 def _activity_above(item: Item, by_pk: dict[int, Item]) -> Item | None:
