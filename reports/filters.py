@@ -56,9 +56,11 @@ def with_states(rows: list[Item], unit_ids: list[int]) -> list[Item]:
     }
     tree = load_sub_items()
     # An activity's sub-items may not be among the rows (the list shows activities by default):
-    # the states of every sub-item in the units, in one query whatever the rows (a few hundred).
+    # the states of the rows' activities' sub-items, in one query whatever the rows (the 0, no
+    # item's id, keeps the query when there is none, so that a page costs the same queries always).
+    sub_item_ids = [pk for row in rows for pk, _units in tree.sub_items.get(row.pk, ())]
     for item_id, unit_id, status, progress, refers_to in Progress.objects.filter(
-        item__kind=Item.Kind.SUBITEM, unit_id__in=unit_ids, current__isnull=False
+        item_id__in=[*set(sub_item_ids), 0], unit_id__in=unit_ids, current__isnull=False
     ).values_list("item_id", "unit_id", "current__status", "current__progress", "current__refers_to"):
         cells[(item_id, unit_id)] = Cell(status=status, progress=progress, refers_to=refers_to)
     cells = roll_up(cells, tree)
