@@ -155,6 +155,9 @@ def test_the_cop15_report_of_kazakhstan_says_what_each_figure_counts(demo):
     assert "Vilm Declaration of Intent 13 1 1 / 13 1 0 5 –" in text
     assert "an activity with lettered sub-items counts in the state its sub-items give it" in text
     assert "A status marked * comes from the activity's lettered sub-items." in text
+    # A text cut to fit says so, and where the whole of it is.
+    assert "fromitssub-items:2of11reported" in compact
+    assert "A text that ends in “…” is shortened to fit the page" in text
     # The annex gives 2.2.1 the state of its sub-items, and says so.
     assert "fromitssub-items:2of11reported" in compact
 
