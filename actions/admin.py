@@ -1,5 +1,6 @@
 """The Secretariat's admin: every text with its four language fields."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
@@ -7,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 
 from actions.models import (
@@ -23,6 +24,7 @@ from actions.models import (
     ReportingUnit,
     ResponsibleParty,
     StatusUpdate,
+    TranslationKind,
     UpdateEvent,
 )
 
@@ -61,9 +63,10 @@ class InstrumentAdmin(TranslationHistoryAdmin):
     filter_horizontal = ["applies_to"]
 
 
-class ResponsiblePartyInline(admin.TabularInline):
+class ResponsiblePartyInline(TranslationTabularInline):
     model = ResponsibleParty
     extra = 0
+    exclude = ["translation_kinds"]
     autocomplete_fields = ["agency"]
 
 
@@ -133,9 +136,22 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(TranslationAdmin):
     list_display = ["name", "body", "place", "starts_on", "symbol", "cutoff"]
     list_filter = ["body"]
+    exclude = ["translation_kinds"]
+
+    def save_model(self, request, obj, form, change):
+        # The English name is the meeting's own; a name or place in another language is an
+        # unofficial translation unless it was recorded as official.
+        kinds = {}
+        for language in settings.MODELTRANSLATION_LANGUAGES:
+            if getattr(obj, f"name_{language}") or getattr(obj, f"place_{language}"):
+                kept = obj.translation_kinds.get(language)
+                default = TranslationKind.ORIGINAL if language == "en" else TranslationKind.UNOFFICIAL
+                kinds[language] = kept or default
+        obj.translation_kinds = kinds
+        super().save_model(request, obj, form, change)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -7,6 +7,7 @@ fixtures/translations/<language>/, beside the instruments' own files, so that co
 the tracker can be reviewed and kept with the instruments. Format: docs/translations.md.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from actions.loading import INSTRUMENT_ORDER, INSTRUMENT_TEXT_FIELDS, read_yaml
-from actions.models import Agency, Footnote, Instrument, Item, ReportingUnit, TranslationKind
+from actions.models import Agency, Footnote, Instrument, Item, ReportingUnit, ResponsibleParty, TranslationKind
 
 LANGUAGES = tuple(settings.MODELTRANSLATION_LANGUAGES)
 # The languages' names in the reader's language (the catalogues hold them).
@@ -39,6 +40,53 @@ def reference_names() -> dict[tuple[str, str, str], str]:
     """(part, key, language) -> name, of the agency and unit names the reference files give."""
     given = _texts_in_instrument_files(Path(settings.BASE_DIR) / "fixtures")
     return {key: value for key, value in given.items() if key[0] in ("agencies", "units")}
+
+
+class Qualifier:
+    """The qualifier of a responsible party ("in cooperation with") as one text to translate: the
+    instruments' files write it in English, and the same phrase qualifies several parties, which
+    all take the same translation."""
+
+    # Text.max_length reads the column through the record's model.
+    _meta = ResponsibleParty._meta
+    original_language = "en"
+
+    def __init__(self, english: str, parties: list):
+        self.english = english
+        self.parties = parties
+        self.pk = hashlib.sha256(english.encode()).hexdigest()[:16]
+
+    def __getattr__(self, name):
+        if name.startswith("note_"):
+            return getattr(self.parties[0], name)
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name.startswith("note_"):
+            for party in self.parties:
+                setattr(party, name, value)
+                party.translation_kinds = {**party.translation_kinds, name[5:]: self.translation_kind(name[5:])}
+        else:
+            super().__setattr__(name, value)
+
+    def translation_kind(self, language: str) -> str:
+        if language == "en":
+            return TranslationKind.ORIGINAL
+        return TranslationKind.UNOFFICIAL if getattr(self, f"note_{language}") else ""
+
+    def save(self):
+        for party in self.parties:
+            party.save()
+
+
+def qualifiers() -> list[Qualifier]:
+    """The distinct qualifiers of responsible parties, in alphabetical order of their English."""
+    by_phrase: dict[str, list] = {}
+    for party in ResponsibleParty.objects.exclude(note_en="").order_by("pk"):
+        by_phrase.setdefault(party.note_en, []).append(party)
+    return [
+        Qualifier(phrase, parties) for phrase, parties in sorted(by_phrase.items(), key=lambda pair: pair[0].lower())
+    ]
 
 
 @dataclass
@@ -113,6 +161,8 @@ def texts() -> list[Text]:
         result.append(Text(agency, "name", "agencies", agency.key, _("agency")))
     for unit in ReportingUnit.objects.order_by("position", "code"):
         result.append(Text(unit, "name", "units", unit.code, _("reporting unit")))
+    for qualifier in qualifiers():
+        result.append(Text(qualifier, "note", "qualifiers", qualifier.english, _("qualifier of a responsible party")))
     return result
 
 
@@ -186,6 +236,8 @@ HEADERS = {
     "agencies": "Unofficial {language} names of the responsible agencies (fixtures/agencies.yaml and\n"
     "fixtures/<instrument>/agencies-*.yaml).",
     "units": "Corrected {language} names of the reporting units (fixtures/reporting_units.yaml).",
+    "qualifiers": "Unofficial {language} translations of the qualifiers of responsible parties, by their English\n"
+    'wording in the instruments\' files ("in cooperation with").',
     "instrument": "Unofficial {language} translation of {title}; the original is {original}\n"
     "(fixtures/{slug}/). Each text follows a comment with the text it translates.",
 }
@@ -213,7 +265,7 @@ def fixture_files(directory: Path, language: str) -> dict[str, str]:
         chosen.setdefault(text.part, []).append(text)
     files = {}
     for part, part_texts in chosen.items():
-        if part in ("agencies", "units"):
+        if part in ("agencies", "units", "qualifiers"):
             header = HEADERS[part].format(language=LANGUAGE_NAMES_EN[language])
             lines = [f"# {line}" for line in header.split("\n")]
             lines += ["# Format and review: docs/translations.md.", f"language: {language}", f"{part}:"]

@@ -18,7 +18,17 @@ from django.db import transaction
 from django.utils import timezone
 
 # The services check the rules registered there; a command loads no URLconf that would import it.
-from actions.models import Item, Meeting, Profile, ReportingUnit, Role, Status, StatusUpdate, UpdateEvent
+from actions.models import (
+    Item,
+    Meeting,
+    Profile,
+    ReportingUnit,
+    Role,
+    Status,
+    StatusUpdate,
+    TranslationKind,
+    UpdateEvent,
+)
 from actions.services import UpdateContent, current_version, update_accept, update_create
 
 DEMO_DIRECTORY = settings.BASE_DIR / "fixtures" / "demo"
@@ -181,10 +191,23 @@ def load_meetings(rows: list[dict], report: DemoReport) -> None:
         dates = {key: to_date(row[key], where) for key in MEETING_DATES}
         if not dates["period_start"] <= dates["period_end"] or dates["starts_on"] > dates["ends_on"]:
             raise DemoError(f"{where}: a period ends before it starts")
-        _meeting, created = Meeting.objects.get_or_create(
-            name=row["name"],
-            defaults={"body": row["body"], "place": row.get("place", ""), "symbol": row.get("symbol", ""), **dates},
+        translations = row.get("translations") or {}
+        unknown = set(translations) - {language for language, _name in settings.LANGUAGES if language != "en"}
+        if unknown:
+            raise DemoError(f"{where}: translations in unknown language(s) {sorted(unknown)}")
+        meeting, created = Meeting.objects.get_or_create(
+            name_en=row["name"],
+            defaults={"body": row["body"], "place_en": row.get("place", ""), "symbol": row.get("symbol", ""), **dates},
         )
+        # The translations are the demonstration's own, unofficial; loading again refreshes them.
+        kinds = {"en": TranslationKind.ORIGINAL}
+        for language, texts in translations.items():
+            setattr(meeting, f"name_{language}", texts.get("name", ""))
+            setattr(meeting, f"place_{language}", texts.get("place", ""))
+            if texts.get("name") or texts.get("place"):
+                kinds[language] = TranslationKind.UNOFFICIAL
+        meeting.translation_kinds = kinds
+        meeting.save()
         if created:
             report.meetings_created += 1
         else:

@@ -118,6 +118,10 @@ class Translations:
     fields: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     items: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     footnotes: dict[str, dict[tuple[str, str], dict[str, str]]] = field(default_factory=dict)
+    # The qualifiers of responsible parties ("in cooperation with"), by their English wording: one
+    # phrase qualifies several parties, so an entry is kept until the end and only counted as used.
+    qualifiers: dict[str, dict[str, str]] = field(default_factory=dict)
+    used_qualifiers: set[str] = field(default_factory=set)
 
     def add(self, table: dict, key, language: str, text, where: str) -> None:
         if not isinstance(text, str) or not text.strip():
@@ -137,8 +141,16 @@ class Translations:
             values[language] = text
         return values
 
+    def qualifier(self, english: str) -> dict[str, str]:
+        """{language: text} of the qualifier written `english` in the instruments' files."""
+        if not english:
+            return {}
+        self.used_qualifiers.add(english)
+        return {**self.qualifiers.get(english, {}), "en": english}
+
     def leftovers(self) -> list[str]:
         left = [f"agency {key}" for key in self.agencies] + [f"unit {key}" for key in self.units]
+        left += [f"qualifier {key!r}" for key in self.qualifiers if key not in self.used_qualifiers]
         for kind, tables in (("field", self.fields), ("item", self.items), ("footnote", self.footnotes)):
             left += [f"{slug} {kind} {key}" for slug, table in tables.items() for key in table]
         return left
@@ -156,6 +168,10 @@ def read_translations(folder: Path) -> Translations:
             translations.add(translations.agencies, str(key), language, text, where)
         for key, text in (content.get("units") or {}).items():
             translations.add(translations.units, str(key), language, text, where)
+        for key, text in (content.get("qualifiers") or {}).items():
+            if language == "en":
+                raise FixtureError(f"{where}: qualifiers are written in English in the instruments' files")
+            translations.add(translations.qualifiers, str(key), language, text, where)
         slug = content.get("instrument")
         if slug is None:
             continue
@@ -350,12 +366,14 @@ class InstrumentLoader:
             agency = self.agencies.get(party["agency"])
             if agency is None:
                 raise FixtureError(f"{where}: unknown agency {party['agency']!r}")
+            notes = self.translations.qualifier((party.get("note") or "").strip())
             ResponsibleParty.objects.create(
                 item=item,
                 agency=agency,
                 to_be_confirmed=bool(party.get("tbc")),
-                note=party.get("note") or "",
                 position=position,
+                translation_kinds=translation_kinds(notes, "en"),
+                **translated(notes, "note"),
             )
 
     def set_footnotes(self, item: Item, footnotes: list[dict]) -> None:

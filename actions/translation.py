@@ -3,7 +3,7 @@
 import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
-from actions.models import Agency, Footnote, Instrument, Item, ReportingUnit, ResponsibleParty
+from actions.models import Agency, Footnote, Instrument, Item, Meeting, ReportingUnit, ResponsibleParty
 
 
 @register(ReportingUnit)
@@ -29,6 +29,16 @@ class ItemTranslation(TranslationOptions):
 @register(Footnote)
 class FootnoteTranslation(TranslationOptions):
     fields = ("text",)
+
+
+@register(ResponsibleParty)
+class ResponsiblePartyTranslation(TranslationOptions):
+    fields = ("note",)
+
+
+@register(Meeting)
+class MeetingTranslation(TranslationOptions):
+    fields = ("name", "place")
 
 
 # History of the reference data, registered after the translations so that it records every

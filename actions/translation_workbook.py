@@ -116,7 +116,7 @@ def _part_names() -> dict[str, str]:
     from actions.models import Instrument
 
     names = {instrument.slug: instrument.short_title for instrument in Instrument.objects.all()}
-    names.update({"agencies": _("Agencies"), "units": _("Reporting units")})
+    names.update({"agencies": _("Agencies"), "units": _("Reporting units"), "qualifiers": _("Qualifiers")})
     return names
 
 

@@ -12,6 +12,7 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from weasyprint import HTML
@@ -89,11 +90,18 @@ def charts_of(snapshot: Snapshot) -> list[dict]:
     return drawn
 
 
+def meeting_original(snapshot: Snapshot):
+    """The meeting's own name and place, marked as English, when the cover shows a translation."""
+    original = snapshot.meeting.original_wording(snapshot.language)
+    return format_html('<span lang="en">{}</span>', original) if original else ""
+
+
 def report_html(snapshot: Snapshot) -> str:
     with translation.override(snapshot.language):
         context = {
             "snapshot": snapshot,
             "meeting": snapshot.meeting,
+            "meeting_original": meeting_original(snapshot),
             "charts": charts_of(snapshot),
             "fonts": font_urls(),
             "page_number": page_number_content(),

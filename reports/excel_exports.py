@@ -211,6 +211,11 @@ def _summary(workbook: Workbook, snapshot: Snapshot) -> None:
         (capfirst(_("meeting")), meeting.name),
         (capfirst(_("document symbol")), meeting.symbol),
         (capfirst(_("place")), meeting.place),
+        *(
+            [(_("Unofficial translation of the meeting's name and place; the original"), original)]
+            if (original := meeting.original_wording(snapshot.language))
+            else []
+        ),
         (capfirst(_("first day")), meeting.starts_on),
         (capfirst(_("last day")), meeting.ends_on),
         (capfirst(_("cut-off date")), meeting.cutoff),

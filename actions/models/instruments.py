@@ -319,8 +319,12 @@ class Item(TranslatedContent):
         return self.original_language
 
 
-class ResponsibleParty(models.Model):
-    """An agency named responsible for an item, as the source names it."""
+class ResponsibleParty(TranslatedContent):
+    """An agency named responsible for an item, as the source names it.
+
+    `note` qualifies the agency's part ("in cooperation with", "as a platform"): written in English
+    when the instruments were transcribed, translated like the items' texts.
+    """
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="responsible_parties")
     agency = models.ForeignKey(

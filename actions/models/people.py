@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from actions.models.instruments import ReportingUnit
+from actions.models.instruments import ReportingUnit, TranslatedContent
 
 
 class Role(models.TextChoices):
@@ -101,8 +101,13 @@ class Invitation(models.Model):
         return self.accepted_by_id is None and self.expires_at > timezone.now()
 
 
-class Meeting(models.Model):
-    """A CMS meeting for which progress is reported, as at its cut-off date."""
+class Meeting(TranslatedContent):
+    """A CMS meeting for which progress is reported, as at its cut-off date.
+
+    Its name and place have a column per language (actions.translation); `translation_kinds` says
+    which is the name the meeting gave itself and which are unofficial translations, so that a cover
+    in another language can say so.
+    """
 
     class Body(models.TextChoices):
         COP = "cop", _("Conference of the Parties")
@@ -128,6 +133,13 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def original_wording(self, language: str) -> str:
+        """The meeting's own name and place when `language` shows them in an unofficial translation,
+        so that a cover or a workbook can say so; otherwise ""."""
+        if self.translation_kind(language) != "unofficial":
+            return ""
+        return ", ".join(text for text in (self.name_en, self.place_en) if text)
 
 
 class Reminder(models.Model):

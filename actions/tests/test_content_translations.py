@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from actions import content_translations, translation_workbook
 from actions.loading import FixtureError, load_instruments
-from actions.models import Agency, Footnote, Instrument, Item, ReportingUnit, TranslationKind
+from actions.models import Agency, Footnote, Instrument, Item, ReportingUnit, ResponsibleParty, TranslationKind
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,12 @@ def test_every_item_footnote_agency_and_unit_reads_in_every_language():
         for text in content_translations.texts():
             if text.record == instrument:
                 lacking += [f"{instrument.slug} {text.field} {code}" for code in LANGUAGES if not text.value(code)]
+    for party in ResponsibleParty.objects.exclude(note_en=""):
+        lacking += [
+            f"{party.item.key} {party.agency.key} note {code}"
+            for code in LANGUAGES
+            if not getattr(party, f"note_{code}")
+        ]
     assert lacking == []
     assert Item.objects.count() == 321 and Agency.objects.count() == 60
 
@@ -190,8 +196,9 @@ def test_the_secretariat_exports_one_language_with_originals_beside_it(client, p
     # Only the text in the exported language can be typed into; the sheet is protected.
     assert sheet.protection.sheet and not sheet.cell(row=row, column=7).protection.locked
     assert sheet.cell(row=row, column=5).protection.locked
-    # Every text is a row: items, footnotes, instrument texts, agencies, units.
-    assert sheet.max_row - 1 == len(content_translations.texts()) == 425
+    # Every text is a row: items, footnotes, instrument texts, agencies, units, and the 22 distinct
+    # qualifiers of responsible parties.
+    assert sheet.max_row - 1 == len(content_translations.texts()) == 447
 
 
 def test_a_corrected_workbook_changes_the_texts_and_keeps_their_history(client, people):
@@ -214,6 +221,33 @@ def test_a_corrected_workbook_changes_the_texts_and_keeps_their_history(client, 
     assert action.history.all()[1].text_kk == earlier
     messages = [str(message) for message in response.wsgi_request._messages]
     assert messages == ["2 texts changed (Kazakh)."]
+
+
+def test_a_qualifier_is_translated_once_for_every_party_it_qualifies(client, people):
+    """ "in cooperation with" qualifies several parties: one row of the workbook, one translation."""
+    parties = ResponsibleParty.objects.filter(note_en="in cooperation with")
+    assert parties.count() > 1
+    assert {party.note_kk for party in parties} == {"бірлесіп"}
+    client.force_login(people["sara"])
+    book = export(client, "kk")
+    sheet = book.worksheets[0]
+    qualifier = next(text for text in content_translations.texts() if text.key == "in cooperation with")
+    row = find_row(sheet, qualifier.identifier)
+    assert sheet.cell(row=row, column=2).value == "in cooperation with"
+    assert sheet.cell(row=row, column=7).value == "бірлесіп"
+    sheet.cell(row=row, column=7).value = "ынтымақтаса отырып"
+    assert upload(client, book).status_code == 302
+    assert {party.note_kk for party in parties.all()} == {"ынтымақтаса отырып"}
+    assert {party.translation_kinds["kk"] for party in parties.all()} == {TranslationKind.UNOFFICIAL}
+    # The item page shows it in Kazakh beside the agency.
+    party = parties.select_related("item__instrument").first()
+    page = client.get(f"/kk{party.item.get_absolute_url()[3:]}").content.decode()
+    assert "ынтымақтаса отырып" in page and "in cooperation with" not in page
+    # ... and the fixtures written from the database keep it.
+    assert (
+        '"in cooperation with": "ынтымақтаса отырып"'
+        in content_translations.fixture_files(FIXTURES, "kk")["qualifiers.yaml"]
+    )
 
 
 def test_a_wrong_row_saves_nothing_and_names_every_row_to_correct(client, people):
@@ -309,6 +343,7 @@ def test_the_page_shows_how_complete_each_language_is(client, people):
     response = client.get("/kk/texts/")
     assert response.status_code == 200
     coverage = {row["language"]: row for row in response.context["coverage"]}
+    # English originals: the instruments' texts, and the 22 qualifiers written in English.
     assert {language: coverage[language]["missing"] for language in LANGUAGES} == dict.fromkeys(LANGUAGES, 0)
-    assert coverage["mn"]["original"] == 132 and coverage["en"]["original"] == 217
+    assert coverage["mn"]["original"] == 132 and coverage["en"]["original"] == 217 + 22
     assert 'href="/kk/texts/mn.xlsx"' in response.content.decode()

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from actions.demo import DEMO_DIRECTORY
 from actions.models import Item, Profile, Progress, Role, Status, StatusUpdate, UpdateEvent
@@ -187,6 +188,16 @@ def test_real_cop_meetings_with_cutoffs_between_the_updates():
         "2026-03-23",
         "2026-03-29",
     )
+    # Their names and places in the other languages are the demonstration's unofficial translations.
+    cop15_meeting = Meeting.objects.get(name_en__endswith="(COP15)")
+    assert cop15_meeting.translation_kinds == {"en": "original", "ru": "unofficial", "mn": "unofficial", "kk": "unofficial"}
+    with translation.override("kk"):
+        assert (cop15_meeting.name, cop15_meeting.place) == (
+            "CMS Тараптар конференциясының он бесінші отырысы (COP15)",
+            "Кампу-Гранди, Бразилия",
+        )
+    assert cop15_meeting.original_wording("ru") == "Fifteenth Meeting of the Conference of the Parties to CMS (COP15), Campo Grande, Brazil"
+    assert cop15_meeting.original_wording("en") == ""
     cop14, cop15 = (cutoff for *_rest, cutoff in meetings[-2:])
     accepted = StatusUpdate.objects.filter(state=StatusUpdate.State.ACCEPTED)
     # The 2021 assessment was accepted before COP14's cut-off; the 2023 updates between the two.

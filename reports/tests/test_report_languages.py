@@ -79,3 +79,38 @@ def test_the_workbook_has_headers_in_the_language_and_real_dates_and_numbers(sna
     dates = [cell for cell in row if isinstance(cell.value, datetime.datetime)]
     assert dates and all("yy" in cell.number_format for cell in dates)
     assert 40 in [cell.value for cell in values.values()]
+
+
+def test_a_translated_meeting_name_is_on_the_cover_title_and_workbook_marked_unofficial(snapshot_in):
+    from actions.models import Meeting
+
+    cop = Meeting.objects.get()
+    cop.name_en, cop.place_en = "Fifteenth Meeting of the Conference of the Parties to CMS (COP15)", "Campo Grande, Brazil"
+    cop.name_kk, cop.place_kk = "CMS Тараптар конференциясының он бесінші отырысы (COP15)", "Кампу-Гранди, Бразилия"
+    cop.translation_kinds = {"en": "original", "kk": "unofficial"}
+    cop.save()
+
+    def snapshot_in(language):
+        return take(cop, list(Instrument.objects.all()), ReportingUnit.objects.get(code="KZ"), language)
+
+    reader = PdfReader(io.BytesIO(render_pdf(snapshot_in("kk"))))
+    cover = squeeze(reader.pages[0].extract_text())
+    assert "CMS Тараптар конференциясының он бесінші отырысы (COP15)" in cover
+    assert "Кампу-Гранди, Бразилия" in cover
+    with translation.override("kk"):
+        note = translation.gettext(
+            "Unofficial translation of the meeting's name and place; the original: %(original)s."
+        ) % {"original": "Fifteenth Meeting of the Conference of the Parties to CMS (COP15), Campo Grande, Brazil"}
+        assert note != "Unofficial translation of the meeting's name and place; the original: %(original)s."
+    assert note in cover
+    assert reader.metadata.title.endswith("CMS Тараптар конференциясының он бесінші отырысы (COP15)")
+
+    summary = load_workbook(io.BytesIO(render_xlsx(snapshot_in("kk")))).worksheets[0]
+    facts = {row[0].value: row[1].value for row in summary.iter_rows(min_row=3, max_row=20) if row[0].value}
+    assert "CMS Тараптар конференциясының он бесінші отырысы (COP15)" in facts.values()
+    assert "Fifteenth Meeting of the Conference of the Parties to CMS (COP15), Campo Grande, Brazil" in facts.values()
+
+    # The English cover shows the meeting's own name, with no such note.
+    english = squeeze(PdfReader(io.BytesIO(render_pdf(snapshot_in("en")))).pages[0].extract_text())
+    assert "Fifteenth Meeting of the Conference of the Parties to CMS (COP15)" in english
+    assert "Unofficial translation of the meeting" not in english
