@@ -44,12 +44,23 @@ def _luminance(colour: str) -> float:
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
+# How much of a status colour stays in the PDF's fills (the rest is white).
+PRINT_FILL_STRENGTH = 0.45
+
+
 @dataclass(frozen=True)
 class StatusStyle:
     """How a status is drawn: a fill colour and the symbol the rest of the site shows for it."""
 
     colour: str
     symbol: str
+
+    @property
+    def print_fill(self) -> str:
+        """The colour lightened for a cell or badge of the PDF that carries a dark symbol: full
+        colours such as Completed's green leave a black ● nearly invisible in grey print."""
+        r, g, b = (round(255 - (255 - int(self.colour[i : i + 2], 16)) * PRINT_FILL_STRENGTH) for i in (1, 3, 5))
+        return f"#{r:02X}{g:02X}{b:02X}"
 
     @property
     def ink(self) -> str:

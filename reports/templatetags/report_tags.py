@@ -39,6 +39,11 @@ def status_colour(status: str) -> str:
 
 
 @register.filter
+def status_print_fill(status: str) -> str:
+    return charts.STATUS_STYLE[status].print_fill
+
+
+@register.filter
 def status_name(status: str) -> str:
     return status_label(status)
 

@@ -205,3 +205,47 @@ def test_the_report_is_a_tagged_pdf_read_in_order(people, language, priority):
     start = matrix.index("1.1.1")
     words = item.text_in(language).split()[:3]
     assert start < matrix.index(" ".join(words), start) < matrix.index(priority, start)
+
+
+def header_overflows(document) -> list[tuple[str, float]]:
+    """Texts of table header cells laid out wider than their cell, with how far they run over (pt)."""
+    from weasyprint.formatting_structure import boxes
+
+    over = []
+
+    def walk(box, cell=None):
+        if isinstance(box, boxes.TableCellBox) and box.element_tag == "th":
+            cell = box
+        if isinstance(box, boxes.TextBox) and cell is not None:
+            right = cell.content_box_x() + cell.width
+            if box.position_x + box.width > right + 0.5:
+                over.append((box.text, round(box.position_x + box.width - right, 1)))
+        for child in getattr(box, "children", []):
+            walk(child, cell)
+
+    for page in document.pages:
+        walk(page._page_box)
+    return over
+
+
+@pytest.mark.parametrize("language", ["ru", "mn", "kk", "en"])
+def test_no_header_runs_into_the_next_column(people, language):
+    accepted(people, "1.1.1", "KZ", on=datetime.date(2025, 3, 1), status=Status.IN_PROGRESS)
+    kz = ReportingUnit.objects.get(code="KZ")
+    snapshot = take(meeting(cutoff=CUTOFF), list(Instrument.objects.all()), kz, language)
+    from weasyprint import HTML
+
+    document = HTML(string=report_html(snapshot), url_fetcher=FontsOnlyFetcher()).render()
+    assert header_overflows(document) == []
+
+
+def test_every_status_symbol_stays_legible_in_grey_print():
+    """The PDF's fills are light enough for the dark symbol on every status (WCAG AAA, 7:1): the
+    contrast of luminances is what a grey printer keeps."""
+    from reports.charts import STATUS_STYLE, _luminance
+
+    for status, style in STATUS_STYLE.items():
+        fill = _luminance(style.print_fill)
+        assert (fill + 0.05) / (_luminance("#111111") + 0.05) >= 7, status
+    # Completed, the darkest colour, is still a fill one can see on white paper.
+    assert _luminance(STATUS_STYLE["completed"].print_fill) < 0.75
