@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from django.utils.formats import number_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from reports.snapshot import NO_REPORT, STATUS_ORDER, status_label
@@ -33,6 +32,8 @@ SHARE_COLOUR = "#0072B2"
 # DejaVu Sans averages a little over half an em per character (Latin and Cyrillic alike);
 # erring wide keeps estimated text inside its box.
 CHAR_WIDTH = 0.62
+# No text in a chart is smaller, at the chart's own size (WCAG's readable minimum on screen).
+MIN_TEXT_SIZE = 12
 
 
 def _luminance(colour: str) -> float:
@@ -96,9 +97,31 @@ def _text_width(text: str, size: float) -> float:
     return len(text) * size * CHAR_WIDTH
 
 
-def _fit(text: str, width: float, size: float) -> str:
-    """The text cut with "…" to fit the width."""
-    return Truncator(text).chars(max(int(width / (size * CHAR_WIDTH)), 2))
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """The text broken into lines that fit the width, at spaces; a word longer than a line is split."""
+    room = max(int(width / (size * CHAR_WIDTH)), 2)
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while len(word) > room:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:room])
+            word = word[room:]
+        if line and len(line) + 1 + len(word) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line or not lines:
+        lines.append(line)
+    return lines
+
+
+def _lines(x: float, first_baseline: float, lines: list[str], *, size: float, line_height: float) -> SafeString:
+    """Lines of text, one <text> each, so that every renderer places them alike."""
+    return _join(_text(x, first_baseline + index * line_height, line, size=size) for index, line in enumerate(lines))
 
 
 def _text(x: float, y: float, content, *, size: float = 11, anchor: str = "start", fill: str = INK) -> SafeString:
@@ -146,23 +169,25 @@ def status_bars(
     title: str,
     width: float = 640,
     chart_id: str | None = None,
+    labels_above: bool = False,
 ) -> SafeString:
     """Horizontal 100 % bars of status counts, one per row, with a legend below.
 
     `rows` are `(label, counts)` pairs, counts keyed by the keys of STATUS_ORDER (a missing key
     counts 0). Each bar shows a row's statuses in STATUS_ORDER, with the count (and the symbol,
-    where there is room) inside each segment; the label stands on the left, cut short if need
-    be with the full text as a tooltip, and the total on the right. A row without items is an
-    empty outline. The legend lists the statuses that occur. `chart_id` makes the ids inside
-    the chart unique on a page; without one a random id is used.
+    where there is room) inside each segment; the label stands on the left (or above the bar,
+    with `labels_above`, for a narrow chart), wrapped over as many lines as it needs, and the
+    total on the right. A row without items is an empty outline. The legend lists the statuses
+    that occur. No text is smaller than 12 px at the chart's own size. `chart_id` makes the ids
+    inside the chart unique on a page; without one a random id is used.
     """
     if width < 240:
         raise ValueError("A status chart needs a width of at least 240.")
-    size, small = 11, 10
-    row_height, bar_height, gap = 24, 16, 8
-    label_width = round(width * 0.3)
+    size = small = MIN_TEXT_SIZE
+    line_height, bar_height, gap = 15, 16, 8
     total_width = max(_text_width("0000", size), 28)
-    bar_x = label_width + gap
+    label_width = width - gap - total_width if labels_above else round(width * 0.3)
+    bar_x = 0.5 if labels_above else label_width + gap
     bar_width = width - bar_x - gap - total_width
 
     prepared = []
@@ -177,12 +202,23 @@ def status_bars(
 
     body = []
     descriptions = []
-    for index, (label, figures, total) in enumerate(prepared):
-        top = index * row_height + (row_height - bar_height) / 2
+    row_top = 0.0
+    for label, figures, total in prepared:
+        label_lines = _wrap(label, label_width, size)
+        label_height = len(label_lines) * line_height
+        if labels_above:
+            top = row_top + label_height + 3
+            label_baseline = row_top + size
+            row_height = label_height + 3 + bar_height + gap
+        else:
+            row_height = max(bar_height, label_height) + gap
+            top = row_top + (row_height - bar_height) / 2
+            label_baseline = row_top + (row_height - label_height) / 2 + size * 0.86
+        row_top += row_height
         text_y = _baseline(top, bar_height, size)
         parts = [
             format_html("<title>{}</title>", label),
-            _text(0, text_y, _fit(label, label_width, size), size=size),
+            _lines(0, label_baseline, label_lines, size=size, line_height=line_height),
         ]
         done = 0
         described = []
@@ -243,10 +279,10 @@ def status_bars(
         else:
             descriptions.append(_("%(label)s: %(value)s") % {"label": label, "value": _("No data")})
 
-    height = len(prepared) * row_height
+    height = row_top
     if not prepared:
-        height = row_height
-        body.append(_text(0, _baseline(0, row_height, size), _("No data"), size=size, fill=MUTED))
+        height = bar_height + gap
+        body.append(_text(0, _baseline(0, height, size), _("No data"), size=size, fill=MUTED))
         descriptions.append(_("No data"))
 
     # The legend flows left to right and wraps like text.
@@ -309,7 +345,7 @@ def share_bar(
         raise ValueError("A share needs 0 <= count <= total.")
     if width < 160:
         raise ValueError("A share bar needs a width of at least 160.")
-    size, bar_height, line = 11, 14, 18
+    size, bar_height, line_height = MIN_TEXT_SIZE, 14, 15
     label = str(label)
     if total:
         value = _("%(count)s of %(total)s (%(percent)s %%)") % {
@@ -319,13 +355,12 @@ def share_bar(
         }
     else:
         value = _("No data")
+    # The label wraps in the room the figure leaves on its first line.
     room = width - _text_width(value, size) - 12
-    shown = _fit(label, room, size)
+    label_lines = _wrap(label, room, size)
+    line = len(label_lines) * line_height + 3
     body = [
-        # A cut label keeps its full text as a tooltip.
-        format_html("<g><title>{}</title>{}</g>", label, _text(0, size, shown, size=size))
-        if shown != label
-        else _text(0, size, shown, size=size),
+        _lines(0, size, label_lines, size=size, line_height=line_height),
         _text(width, size, value, size=size, anchor="end", fill=INK if total else MUTED),
     ]
     # Half a stroke in from the edges, so the outline is not clipped.
@@ -337,7 +372,7 @@ def share_bar(
                 format_html(
                     '<rect class="share" x="{}" y="{}" width="{}" height="{}" fill="{}"/>',
                     _num(inset),
-                    line,
+                    _num(line),
                     _num(bar_width * count / total),
                     bar_height,
                     SHARE_COLOUR,
@@ -347,7 +382,7 @@ def share_bar(
             format_html(
                 '<rect class="frame" x="{}" y="{}" width="{}" height="{}" fill="none" stroke="{}" stroke-width="0.75"/>',
                 _num(inset),
-                line,
+                _num(line),
                 _num(bar_width),
                 bar_height,
                 FRAME,

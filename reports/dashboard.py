@@ -324,6 +324,11 @@ def build(
     )
 
 
+# Charts are drawn as wide as a 320 px phone leaves them, so that none is scaled down below its
+# 12 px text; their labels stand above the bars and wrap.
+WEB_CHART_WIDTH = 288
+
+
 def charts_for(board: Dashboard) -> dict:
     """The dashboard's SVG charts (reports.charts, as in the PDF reports), in the active language."""
     place = board.unit.name if board.unit else _("The whole region")
@@ -333,7 +338,7 @@ def charts_for(board: Dashboard) -> dict:
             board.with_progress.total,
             title=_("Activities with progress"),
             label=f"{_('Activities with progress')}: {place}",
-            width=560,
+            width=WEB_CHART_WIDTH,
             chart_id="chart-share",
         ),
     }
@@ -346,7 +351,7 @@ def charts_for(board: Dashboard) -> dict:
             high.total,
             title=_("High priority activities with progress"),
             label=f"{_('High priority activities with progress')}: {place}",
-            width=560,
+            width=WEB_CHART_WIDTH,
             chart_id="chart-high",
         )
     if board.unit is None:
@@ -354,13 +359,18 @@ def charts_for(board: Dashboard) -> dict:
     else:
         rows = [(board.unit.name, board.totals), (_("The whole region"), board.region_totals)]
     charts["status"] = status_bars(
-        rows, title=_("Status of activities by reporting unit"), width=760, chart_id="chart-status"
+        rows,
+        title=_("Status of activities by reporting unit"),
+        width=WEB_CHART_WIDTH,
+        labels_above=True,
+        chart_id="chart-status",
     )
     charts["objectives"] = [
         status_bars(
             [(figure.label, figure.counts) for figure in part.by_objective],
             title=_("Status by objective: %(instrument)s") % {"instrument": part.instrument.short_title},
-            width=760,
+            width=WEB_CHART_WIDTH,
+            labels_above=True,
             chart_id=f"chart-objectives-{part.instrument.slug}",
         )
         for part in board.parts

@@ -185,6 +185,7 @@ def _dashboard_page(request: HttpRequest, unit: ReportingUnit | None) -> HttpRes
         ]
     charts = charts_for(board)
     unit_links = None if unit is not None else (lambda each: reverse("reports:dashboard_unit", args=[each.code]))
+    shows_heat_maps = unit is not None or instrument is not None or len(board.parts) == 1
     return render(
         request,
         "reports/dashboard.html",
@@ -206,7 +207,11 @@ def _dashboard_page(request: HttpRequest, unit: ReportingUnit | None) -> HttpRes
                     unit_link=unit_links,
                 )
                 for part in board.parts
+                if shows_heat_maps
             ],
+            # The region's tables of every instrument would be most of the page: one at a time.
+            "heat_map_choices": [] if shows_heat_maps else board.parts,
+            "matrix_open": instrument is not None,
             "units": dashboard_units(request.user),
             "may_see_region": may_see_region,
             "shows_people": unit is not None and allowed(request.user, "actions.read_unit", unit),

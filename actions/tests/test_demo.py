@@ -190,13 +190,21 @@ def test_real_cop_meetings_with_cutoffs_between_the_updates():
     )
     # Their names and places in the other languages are the demonstration's unofficial translations.
     cop15_meeting = Meeting.objects.get(name_en__endswith="(COP15)")
-    assert cop15_meeting.translation_kinds == {"en": "original", "ru": "unofficial", "mn": "unofficial", "kk": "unofficial"}
+    assert cop15_meeting.translation_kinds == {
+        "en": "original",
+        "ru": "unofficial",
+        "mn": "unofficial",
+        "kk": "unofficial",
+    }
     with translation.override("kk"):
         assert (cop15_meeting.name, cop15_meeting.place) == (
             "CMS Тараптар конференциясының он бесінші отырысы (COP15)",
             "Кампу-Гранди, Бразилия",
         )
-    assert cop15_meeting.original_wording("ru") == "Fifteenth Meeting of the Conference of the Parties to CMS (COP15), Campo Grande, Brazil"
+    assert (
+        cop15_meeting.original_wording("ru")
+        == "Fifteenth Meeting of the Conference of the Parties to CMS (COP15), Campo Grande, Brazil"
+    )
     assert cop15_meeting.original_wording("en") == ""
     cop14, cop15 = (cutoff for *_rest, cutoff in meetings[-2:])
     accepted = StatusUpdate.objects.filter(state=StatusUpdate.State.ACCEPTED)

@@ -130,13 +130,40 @@ def test_height_grows_with_rows():
     assert height(one * 10) - height(one * 9) == pytest.approx(height(one * 2) - height(one))
 
 
-def test_long_label_is_cut_with_full_text_as_tooltip():
+def test_long_label_wraps_whole_and_keeps_its_full_text_as_tooltip():
     label = "Objective 1: Protect the critical habitats of migratory ungulates across the whole region"
-    row = rows_of(parse(status_bars([(label, {"completed": 1})], title="By objective")))[0]
-    assert row.find(f"{SVG}title").text == label
-    shown = texts(row)[0]
-    assert shown.endswith("…")
-    assert label.startswith(shown[:-1])
+    for labels_above in (False, True):
+        root = parse(status_bars([(label, {"completed": 1})], title="By objective", labels_above=labels_above))
+        row = rows_of(root)[0]
+        assert row.find(f"{SVG}title").text == label
+        *lines, _count, _total = texts(row)
+        assert len(lines) > 1 and " ".join(lines) == label
+        # The lines stand one under another, and the bar below (or beside) the last of them.
+        baselines = [float(text.get("y")) for text in row.iter(f"{SVG}text")][: len(lines)]
+        assert baselines == sorted(baselines) and len(set(baselines)) == len(lines)
+        bar_top = float(frame(row).get("y"))
+        assert (bar_top > baselines[-1]) == labels_above
+
+
+def test_no_chart_text_is_under_12_px():
+    label = "Objective 1: Protect the critical habitats of migratory ungulates across the whole region"
+    for svg in (
+        status_bars(ROWS + [(label, {"completed": 1})], title="By objective"),
+        status_bars(ROWS, title="By objective", width=300, labels_above=True),
+        share_bar(1, 3, title="Progress", label=label, width=300),
+    ):
+        sizes = [float(text.get("font-size")) for text in parse(svg).iter(f"{SVG}text")]
+        assert sizes and min(sizes) >= 12
+
+
+def test_a_long_share_label_wraps_beside_its_figure():
+    label = "High priority activities with progress: Kyrgyz Republic"
+    root = parse(share_bar(3, 35, title="High", label=label, width=300))
+    *lines, figure = texts(root)
+    assert " ".join(lines) == label and figure == "3 of 35 (8.6 %)"
+    assert float(root.find(f"{SVG}rect[@class='frame']").get("y")) > float(
+        list(root.iter(f"{SVG}text"))[len(lines) - 1].get("y")
+    )
 
 
 def test_numeric_attributes_keep_a_dot_in_russian():

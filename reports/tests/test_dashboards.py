@@ -347,3 +347,53 @@ def test_the_number_of_queries_of_each_page_does_not_grow_with_the_data(history,
     many = _queries(client, people)
     assert many == few
     assert max(many.values()) <= 30, many
+
+
+# Read in thirty seconds ----------------------------------------------------------------------------
+
+
+def _sections(page: str) -> dict[str, bool]:
+    """Each section of the dashboard by id: True where it is folded into a closed <details>."""
+    folded = {}
+    for match in re.finditer(r'<section id="([^"]+)"[^>]*>\s*(<details class="fold"( open)?>)?', page):
+        folded[match.group(1)] = bool(match.group(2)) and not match.group(3)
+    return folded
+
+
+def test_the_key_figures_and_changes_come_first_and_long_sections_fold(history, client, people):
+    from reports.tests.meetings import meeting
+
+    meeting("COP14", cutoff=datetime.date(2024, 1, 1))
+    page = _get(client, people["sara"], reverse("reports:dashboard_unit", args=["KZ"])).content.decode()
+    sections = _sections(page)
+    assert list(sections)[:3] == ["figures", "changes", "status"]
+    assert sections == {
+        "figures": False,
+        "changes": False,
+        "status": False,
+        "objectives": True,
+        "matrix": True,
+        "deadlines": True,
+        "latest": True,
+        "people": True,
+    }
+    # A folded section says in its summary what is inside.
+    assert re.search(
+        r'<summary><h2 id="deadlines-title">Deadlines</h2> <span class="fold-count">\d+ overdue, \d+ due soon', page
+    )
+
+
+def test_the_regional_heat_map_is_one_instrument_at_a_time(history, client, people):
+    client.force_login(people["sara"])
+    page = client.get(reverse("reports:dashboard_region")).content.decode()
+    assert 'class="heat-map"' not in page
+    choices = re.findall(r'<li><a href="\?instrument=([a-z-]+)#matrix">', page)
+    assert choices == [instrument.slug for instrument in Instrument.objects.order_by("position")]
+    cami_rows = Item.objects.filter(instrument__slug="cami-pow", kind__in=Item.TRACKABLE_KINDS).count()
+    cami_units = ReportingUnit.objects.filter(items__instrument__slug="cami-pow").distinct().count()
+    assert f"{cami_rows} activities and sub-items in {cami_units} reporting units" in page
+
+    chosen = client.get(reverse("reports:dashboard_region") + "?instrument=cami-pow").content.decode()
+    assert chosen.count('class="heat-map"') == 1
+    assert _sections(chosen)["matrix"] is False  # open: the reader asked for it
+    assert '<details class="fold" open>' in chosen

@@ -85,7 +85,10 @@ def test_a_translated_meeting_name_is_on_the_cover_title_and_workbook_marked_uno
     from actions.models import Meeting
 
     cop = Meeting.objects.get()
-    cop.name_en, cop.place_en = "Fifteenth Meeting of the Conference of the Parties to CMS (COP15)", "Campo Grande, Brazil"
+    cop.name_en, cop.place_en = (
+        "Fifteenth Meeting of the Conference of the Parties to CMS (COP15)",
+        "Campo Grande, Brazil",
+    )
     cop.name_kk, cop.place_kk = "CMS Тараптар конференциясының он бесінші отырысы (COP15)", "Кампу-Гранди, Бразилия"
     cop.translation_kinds = {"en": "original", "kk": "unofficial"}
     cop.save()
