@@ -142,8 +142,14 @@ def _baseline(top: float, height: float, size: float) -> float:
     return top + height / 2 + size * 0.36
 
 
-def _svg(*, chart_id: str | None, title, desc: str, width: float, height: float, body) -> SafeString:
+def _svg(
+    *, chart_id: str | None, title, desc: str, width: float, height: float, body, figures_in_title: bool = False
+) -> SafeString:
     chart_id = chart_id or f"chart-{uuid.uuid4().hex[:12]}"
+    if figures_in_title:
+        # A tagged PDF takes a figure's alternative text from the SVG's <title> alone (WeasyPrint
+        # writes no /Alt from <desc>), so there the title carries the figures too.
+        title = _("%(title)s. %(figures)s") % {"title": title, "figures": desc}
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" id="{id}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
         'role="img" aria-labelledby="{id}-title" aria-describedby="{id}-desc">'
@@ -170,6 +176,7 @@ def status_bars(
     width: float = 640,
     chart_id: str | None = None,
     labels_above: bool = False,
+    figures_in_title: bool = False,
 ) -> SafeString:
     """Horizontal 100 % bars of status counts, one per row, with a legend below.
 
@@ -179,7 +186,8 @@ def status_bars(
     with `labels_above`, for a narrow chart), wrapped over as many lines as it needs, and the
     total on the right. A row without items is an empty outline. The legend lists the statuses
     that occur. No text is smaller than 12 px at the chart's own size. `chart_id` makes the ids
-    inside the chart unique on a page; without one a random id is used.
+    inside the chart unique on a page; without one a random id is used. With `figures_in_title`
+    the title says the figures too, for a PDF's alternative text.
     """
     if width < 240:
         raise ValueError("A status chart needs a width of at least 240.")
@@ -324,7 +332,37 @@ def status_bars(
         body.append(format_html('<g class="legend">{}</g>', _join(items)))
         height = y + swatch + 2
 
-    return _svg(chart_id=chart_id, title=title, desc="; ".join(descriptions), width=width, height=height, body=body)
+    return _svg(
+        chart_id=chart_id,
+        title=title,
+        desc="; ".join(descriptions),
+        width=width,
+        height=height,
+        body=body,
+        figures_in_title=figures_in_title,
+    )
+
+
+@dataclass(frozen=True)
+class FigureTable:
+    """The numbers of a status chart as a table: the same rows, one column per status that occurs."""
+
+    caption: str
+    statuses: list[tuple[str, str, str]]  # (key, symbol, label)
+    rows: list[tuple[str, list[int], int]]  # (label, a count per status, total)
+
+
+def status_table(rows: Sequence[tuple[str, Mapping[str, int]]], *, caption: str) -> FigureTable:
+    """The figures `status_bars` draws for `rows`, for a table beside the chart."""
+    occurring = [status for status in STATUS_ORDER if any(counts.get(status, 0) for _label, counts in rows)]
+    return FigureTable(
+        caption=caption,
+        statuses=[(status, STATUS_STYLE[status].symbol, status_label(status)) for status in occurring],
+        rows=[
+            (str(label), [counts.get(status, 0) for status in occurring], sum(counts.values()))
+            for label, counts in rows
+        ],
+    )
 
 
 def share_bar(
@@ -335,6 +373,7 @@ def share_bar(
     label: str,
     width: float = 480,
     chart_id: str | None = None,
+    figures_in_title: bool = False,
 ) -> SafeString:
     """One bar filled to `count` of `total`, with the label and "N of M (P %)" above it.
 
@@ -389,4 +428,12 @@ def share_bar(
             )
         )
     desc = _("%(label)s: %(value)s") % {"label": label, "value": value}
-    return _svg(chart_id=chart_id, title=title, desc=desc, width=width, height=line + bar_height + 1, body=body)
+    return _svg(
+        chart_id=chart_id,
+        title=title,
+        desc=desc,
+        width=width,
+        height=line + bar_height + 1,
+        body=body,
+        figures_in_title=figures_in_title,
+    )

@@ -27,6 +27,7 @@ from actions.models import (
     Progress,
     ReportingUnit,
     Role,
+    Status,
     StatusUpdate,
 )
 from actions.states import roll_up, sub_items_of
@@ -98,6 +99,18 @@ class ObjectiveLine:
 
 
 @dataclass
+class UnitChanges:
+    """What changed in one unit since the last meeting: activities and sub-items changed, of which
+    the numbered activities reported for the first time and newly completed."""
+
+    unit: ReportingUnit
+    changed: int = 0
+    activities: int = 0
+    first_reported: int = 0
+    completed: int = 0
+
+
+@dataclass
 class Dashboard:
     instruments: list[Instrument]
     # The instrument chosen, or None for all of them together.
@@ -116,6 +129,22 @@ class Dashboard:
     comparisons: list[Comparison] = field(default_factory=list)
     previous_meeting: Meeting | None = None
     changes: list[Change] = field(default_factory=list)
+
+    @property
+    def changes_by_unit(self) -> list["UnitChanges"]:
+        """The changes since the last meeting counted per unit, for the region's dashboard."""
+        by_unit = {each.pk: UnitChanges(unit=each) for each in self.units}
+        for change in self.changes:
+            counted = by_unit[change.unit.pk]
+            counted.changed += 1
+            if change.item.kind not in Item.NUMBERED_KINDS:
+                continue
+            counted.activities += 1
+            if change.before.status == NO_REPORT:
+                counted.first_reported += 1
+            if change.after.status == Status.COMPLETED and change.before.status != Status.COMPLETED:
+                counted.completed += 1
+        return [counted for counted in by_unit.values() if counted.changed]
 
     @property
     def pair_count(self) -> int:
@@ -268,8 +297,10 @@ def build(
                 totals.update(figure.counts)
         return totals
 
+    previous = Meeting.objects.filter(cutoff__lt=today).order_by("-cutoff", "-pk").first()
     if unit is None:
-        parts = parts_for(region_units, items)
+        before = roll_up(states_at(previous.cutoff, items, region_units), tree) if previous else {}
+        parts = parts_for(region_units, items, before)
         return Dashboard(
             instruments=instruments,
             instrument=instrument,
@@ -280,9 +311,10 @@ def build(
             parts=parts,
             totals=totals_of(parts),
             latest=latest_accepted(region_units, shown_item_ids),
+            previous_meeting=previous,
+            changes=[change for part in parts for change in part.changes] if previous else [],
         )
 
-    previous = Meeting.objects.filter(cutoff__lt=today).order_by("-cutoff", "-pk").first()
     unit_items = own_items(items, unit.pk)
     before = roll_up(states_at(previous.cutoff, unit_items, [unit]), tree) if previous else {}
     parts = parts_for([unit], unit_items, before)

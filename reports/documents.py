@@ -64,29 +64,50 @@ def status_legend() -> list[dict]:
 
 
 def charts_of(snapshot: Snapshot) -> list[dict]:
-    """The summary charts of each instrument, as SVG."""
+    """The summary charts of each instrument, as SVG, each with its figures as a table.
+
+    In the PDF each chart is a tagged figure whose alternative text holds its figures; the table
+    after it gives the same numbers to a reader who cannot see the bars or wants to copy them.
+    """
     drawn = []
     for part in snapshot.parts:
-        by_objective = charts.status_bars(
-            [(figure.label, figure.counts) for figure in part.by_objective],
-            title=_("Status by objective: %(instrument)s") % {"instrument": part.instrument.short_title},
+        name = part.instrument.short_title
+        charted = []
+        objective_rows = [(figure.label, figure.counts) for figure in part.by_objective]
+        objective_title = _("Status by objective: %(instrument)s") % {"instrument": name}
+        charted.append(
+            {
+                "heading": _("Status by objective"),
+                "chart": charts.status_bars(objective_rows, title=objective_title, figures_in_title=True),
+                "table": charts.status_table(objective_rows, caption=objective_title),
+            }
         )
-        by_unit = None
         if len(part.by_unit) > 1:
-            by_unit = charts.status_bars(
-                [(figure.label, figure.counts) for figure in part.by_unit],
-                title=_("Status by reporting unit: %(instrument)s") % {"instrument": part.instrument.short_title},
+            unit_rows = [(figure.label, figure.counts) for figure in part.by_unit]
+            unit_title = _("Status by reporting unit: %(instrument)s") % {"instrument": name}
+            charted.append(
+                {
+                    "heading": _("Status by reporting unit"),
+                    "chart": charts.status_bars(unit_rows, title=unit_title, figures_in_title=True),
+                    "table": charts.status_table(unit_rows, caption=unit_title),
+                }
             )
-        high = None
         if part.has_priorities:
-            high = charts.share_bar(
-                part.high_priority.count,
-                part.high_priority.total,
-                title=_("High priority activities with progress: %(instrument)s")
-                % {"instrument": part.instrument.short_title},
-                label=_("High priority activities with progress"),
+            # A single share: its figure is written under the chart's heading, no table needed.
+            charted.append(
+                {
+                    "heading": _("High priority activities with progress"),
+                    "chart": charts.share_bar(
+                        part.high_priority.count,
+                        part.high_priority.total,
+                        title=_("High priority activities with progress: %(instrument)s") % {"instrument": name},
+                        label=_("High priority activities with progress"),
+                        figures_in_title=True,
+                    ),
+                    "table": None,
+                }
             )
-        drawn.append({"part": part, "by_objective": by_objective, "by_unit": by_unit, "high": high})
+        drawn.append({"part": part, "charts": charted})
     return drawn
 
 

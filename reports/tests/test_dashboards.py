@@ -169,6 +169,37 @@ def test_a_unit_dashboard_compares_with_the_region_and_the_last_meeting(history,
     assert "aigerim@example.org" in page  # the focal point, for those who read the unit
 
 
+def test_the_regional_dashboard_counts_the_changes_since_the_last_meeting_by_unit(history, client, people):
+    meeting("COP14", cutoff=datetime.date(2025, 6, 30))
+    # Mongolia's 1.1.1 moves on from in progress to completed after the cut-off too.
+    accepted(people, "1.1.1", "MN", on=datetime.date(2026, 4, 1), status=Status.COMPLETED)
+    client.force_login(people["sara"])
+    response = client.get(reverse("reports:dashboard_region") + "?instrument=cami-pow")
+    board = response.context["board"]
+    assert board.previous_meeting.name == "COP14"
+    counted = {each.unit.code: (each.changed, each.first_reported, each.completed) for each in board.changes_by_unit}
+    # Kazakhstan: 1.1.2 reported for the first time (its 1.1.1 was completed before the cut-off);
+    # Mongolia: 1.1.1 reported for the first time and completed.
+    assert counted == {"KZ": (1, 1, 0), "MN": (1, 1, 1)}
+    # Each unit's count is the length of the list its own dashboard shows, which it links to.
+    unit_board = client.get(reverse("reports:dashboard_unit", args=["MN"]) + "?instrument=cami-pow").context["board"]
+    assert [(change.item.code, change.after.status) for change in unit_board.changes] == [
+        ("1.1.1", Status.COMPLETED)
+    ]
+    page = response.content.decode()
+    link = reverse("reports:dashboard_unit", args=["MN"]) + "?instrument=cami-pow#changes"
+    assert f'<a href="{link}">1</a>' in page
+    assert list(_sections(page))[:3] == ["figures", "changes", "status"]
+    with translation.override("kk"):
+        kk_page = client.get(reverse("reports:dashboard_region")).content.decode()
+    assert "Алғаш рет есеп берілген іс-шаралар" in kk_page
+
+
+def test_the_regional_dashboard_says_when_no_meeting_was_held(history, client, people):
+    page = _get(client, people["sara"], reverse("reports:dashboard_region")).content.decode()
+    assert '<section id="changes"' in page and "No meeting has been held yet." in page
+
+
 def test_a_unit_dashboard_shows_only_the_instruments_of_the_unit(people, client):
     client.force_login(people["aigerim"])
     board = client.get(reverse("reports:dashboard_unit", args=["KZ"])).context["board"]

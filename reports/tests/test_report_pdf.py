@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from actions.models import Instrument, Item, ReportingUnit, Status
 from reports.documents import FontsOnlyFetcher, font_urls, render_pdf, report_html
-from reports.snapshot import take
+from reports.snapshot import STATUS_ORDER, take
 from reports.tests.meetings import accepted, meeting
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +249,56 @@ def test_every_status_symbol_stays_legible_in_grey_print():
         assert (fill + 0.05) / (_luminance("#111111") + 0.05) >= 7, status
     # Completed, the darkest colour, is still a fill one can see on white paper.
     assert _luminance(STATUS_STYLE["completed"].print_fill) < 0.75
+
+
+def figures_with_alt(reader: PdfReader) -> list[str]:
+    """The alternative text of every Figure in the PDF's structure tree (empty for none)."""
+    alts, stack = [], [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        if hasattr(node, "get_object"):
+            node = node.get_object()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "get"):
+            continue
+        if node.get("/S") == "/Figure":
+            alts.append(str(node.get("/Alt", "")))
+        kids = node.get("/K")
+        if kids is not None:
+            stack.append(kids)
+    return alts
+
+
+@pytest.mark.parametrize(
+    ("language", "in_progress", "total"), [("kk", "Орындалуда", "Барлығы"), ("ru", "Выполняется", "Всего")]
+)
+def test_each_chart_is_a_figure_with_its_figures_and_a_table_of_them(people, language, in_progress, total):
+    accepted(people, "1.1.1", "KZ", on=datetime.date(2025, 3, 1), status=Status.IN_PROGRESS)
+    accepted(people, "1.1.2", "MN", on=datetime.date(2025, 3, 1), status=Status.COMPLETED)
+    cop = meeting(cutoff=CUTOFF)
+    snapshot = take(cop, list(Instrument.objects.filter(slug="cami-pow")), None, language)
+    part = snapshot.parts[0]
+    reader, pages = read(render_pdf(snapshot))
+    alts = figures_with_alt(reader)
+    # Three charts: by objective, by unit, the high priority share; each says its figures.
+    assert len(alts) == 3 and all(alts)
+    with translation.override(language):
+        kz_name = ReportingUnit.objects.get(code="KZ").name
+        by_unit_title = translation.gettext("Status by reporting unit: %(instrument)s") % {
+            "instrument": part.instrument.short_title
+        }
+    kz = next(figure for figure in part.by_unit if figure.label == kz_name)
+    assert kz.counts[Status.IN_PROGRESS] == 1
+    by_unit_alt = next(alt for alt in alts if alt.startswith(by_unit_title))
+    with translation.override(language):
+        said = translation.gettext("%(status)s %(count)s") % {"status": in_progress, "count": 1}
+    assert f"{kz_name}: {said}, " in by_unit_alt
+    # The table after the chart holds the same numbers: the unit's row, one count per status that
+    # occurs (completed, in progress, no report), then the total.
+    text = "\n".join(pages)
+    assert total in text
+    row = next(line for line in text.splitlines() if line.startswith(kz_name + " "))
+    occurring = [key for key in STATUS_ORDER if any(figure.counts.get(key) for figure in part.by_unit)]
+    assert row.split()[-len(occurring) - 1 :] == [str(kz.counts.get(key, 0)) for key in occurring] + [str(kz.total)]
