@@ -23,7 +23,15 @@ from actions import discussion, services
 from actions.attention import Reason, needing_attention
 from actions.evidence_views import FormEvidence
 from actions.filters import ItemFilter
-from actions.forms import CommentForm, InvitationAcceptForm, InvitationForm, QuickUpdateForm, ReviewForm, UpdateForm
+from actions.forms import (
+    CommentForm,
+    InvitationAcceptForm,
+    InvitationForm,
+    QuickForms,
+    QuickUpdateForm,
+    ReviewForm,
+    UpdateForm,
+)
 from actions.models import (
     CrossReference,
     Evidence,
@@ -233,10 +241,13 @@ def my_reporting(request: HttpRequest) -> HttpResponse:
         shown_units, today=timezone.localdate(), due_soon_days=settings.DUE_SOON_DAYS, reasons=reasons
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    quick_forms = QuickForms()
     for entry in page:
-        entry.form = QuickUpdateForm(
-            initial={"based_on_version": entry.version, **UpdateForm.initial_status(entry.current)},
-            auto_id=f"quick-{entry.item.pk}-{entry.unit.pk}-%s",
+        entry.form_html = quick_forms.html(
+            item_id=entry.item.pk,
+            unit_id=entry.unit.pk,
+            version=entry.version,
+            initial=UpdateForm.initial_status(entry.current),
         )
     # Returned updates come first, in a box of their own, whatever the filters and the page.
     if Reason.RETURNED in reasons:

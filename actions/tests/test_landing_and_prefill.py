@@ -94,6 +94,34 @@ def test_the_quick_form_starts_with_the_status_and_progress_in_force(client, peo
     assert re.search(rf'name="progress" value="60"[^>]*id="{prefix}progress"', html)
 
 
+def test_each_quick_form_is_the_form_django_renders_for_its_row(client, people):
+    """The page renders each starting state once and puts each row's ids and version in: every
+    row's form must be exactly the form rendered for that row alone."""
+    from actions.forms import QuickUpdateForm, UpdateForm
+
+    today = timezone.localdate()
+    items = list(
+        Item.objects.filter(kind__in=Item.TRACKABLE_KINDS, applies_to__code="KZ", due__lt=today).order_by("sort_key")[:3]
+    )
+    accepted(people, items[0], status=Status.IN_PROGRESS, progress=60)
+    accepted(people, items[1], status=Status.IN_PROGRESS, progress=60)
+    accepted(people, items[1], status=Status.DELAYED, progress=None)
+    client.force_login(people["aigerim"])
+    response = client.get(reverse("actions:my_reporting"), {"reason": "overdue"})
+    entries = list(response.context["page"])
+    assert {entry.item.pk for entry in entries} >= {item.pk for item in items}
+    versions = set()
+    for entry in entries:
+        alone = QuickUpdateForm(
+            initial={"based_on_version": entry.version, **UpdateForm.initial_status(entry.current)},
+            auto_id=f"quick-{entry.item.pk}-{entry.unit.pk}-%s",
+        ).as_div()
+        assert entry.form_html == alone
+        assert entry.form_html in response.content.decode()
+        versions.add(entry.version)
+    assert len(versions) > 1  # rows based on different versions, each carrying its own
+
+
 def test_returned_updates_come_first_in_their_own_box(client, people):
     kz = ReportingUnit.objects.get(code="KZ")
     item = Item.objects.get(instrument__slug="vilm", key="2.3")
