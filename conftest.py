@@ -28,6 +28,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.LANGUAGE_CODE = "en"
+    # Each test starts with nothing cached: a test's rolled-back data leaves no page part behind.
+    from django.core.cache import cache
+
+    cache.clear()
     # Fast hashing; evidence files in a temporary folder of each test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

@@ -9,10 +9,14 @@ class ActionsConfig(AppConfig):
 
     def ready(self):
         from actions import (
+            data_version,
             permissions,  # noqa: F401  (registers the permission rules)
             sqlite,  # noqa: F401  (registers the Unicode LIKE on SQLite connections)
         )
         from tracker import admin_bounds
+
+        # Accepted states and edits of the reference data replace the token cached parts are kept under.
+        data_version.connect()
 
         # The admin answers ids and filter values beyond any column plainly, not with a 500.
         admin_bounds.install()

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 # The services check the rules registered there; a command loads no URLconf that would import it.
+from actions import data_version
 from actions.models import (
     Item,
     Meeting,
@@ -232,4 +233,6 @@ def load_demo(directory: Path = DEMO_DIRECTORY) -> DemoReport:
     load_people(read_yaml(directory / "people.yaml"), report)
     load_updates(read_yaml(directory / "updates.yaml"), report)
     load_meetings(read_yaml(directory / "meetings.yaml"), report)
+    # The updates' dates were set in bulk, past the signals: the cached page parts must know.
+    data_version.changed()
     return report

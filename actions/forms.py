@@ -331,7 +331,9 @@ class QuickForms:
     def html(self, *, item_id: int, unit_id: int, version: int, initial: dict) -> SafeString:
         key = tuple(sorted(initial.items()))
         if key not in self._rendered:
-            form = QuickUpdateForm(initial={"based_on_version": self.VERSION, **initial}, auto_id=f"quick-{self.ROW}-%s")
+            form = QuickUpdateForm(
+                initial={"based_on_version": self.VERSION, **initial}, auto_id=f"quick-{self.ROW}-%s"
+            )
             rendered = str(form.as_div())
             if f'value="{self.VERSION}"' not in rendered or f"quick-{self.ROW}-" not in rendered:
                 raise RuntimeError("The quick form no longer renders its version and ids where they can be put in.")

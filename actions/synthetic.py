@@ -27,6 +27,7 @@ from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from actions import data_version
 from actions.models import DuePrecision, Item, Profile, Progress, ReportingUnit, Role, Status, StatusUpdate
 
 SECRETARIAT_USERNAME = "synthetic-secretariat"
@@ -361,6 +362,8 @@ def generate_history(
             # With DEBUG on, every INSERT (narratives and all) would otherwise stay in the query log.
             reset_queries()
         refresh_progress(touched)
+        # Written in bulk, past the signals: the cached page parts must know.
+        data_version.changed()
     if connection.vendor == "postgresql":
         # The planner should see the new volume now, not after autovacuum gets to it; the whole
         # database, since the tables joined to the updates (items, their units) may never have been.

@@ -16,10 +16,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actions import discussion, services
+from actions import data_version, discussion, services
 from actions.attention import Reason, needing_attention
 from actions.evidence_views import FormEvidence
 from actions.filters import ItemFilter
@@ -63,17 +64,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def instrument_detail(request: HttpRequest, slug: str) -> HttpResponse:
     instrument = get_object_or_404(Instrument, slug=slug)
-    items = list(instrument.items.order_by("sort_key", "depth"))
-    children: dict[int | None, list[Item]] = {}
-    for item in items:
-        children.setdefault(item.parent_id, []).append(item)
-    for item in items:
-        item.child_items = children.get(item.pk, [])
-    return render(
-        request,
-        "actions/instrument_detail.html",
-        {"instrument": instrument, "roots": children.get(None, []), "item_count": len(items)},
-    )
+
+    def draw_tree() -> str:
+        items = list(instrument.items.order_by("sort_key", "depth"))
+        children: dict[int | None, list[Item]] = {}
+        for item in items:
+            children.setdefault(item.parent_id, []).append(item)
+        for item in items:
+            item.child_items = children.get(item.pk, [])
+        return render_to_string("actions/instrument_tree.html", {"roots": children.get(None, [])}, request)
+
+    # Every reader sees the same tree: drawn once per language and data version.
+    tree = data_version.cached_part("instrument-tree", (translation.get_language(), instrument.slug), draw_tree)
+    return render(request, "actions/instrument_detail.html", {"instrument": instrument, "tree": mark_safe(tree)})
 
 
 def item_list(request: HttpRequest) -> HttpResponse:

@@ -122,11 +122,10 @@ class Dashboard:
     due_soon_until: datetime.date
     parts: list[InstrumentPart]
     totals: Counter
-    latest: list[StatusUpdate]
-    # A unit dashboard only: its focal points, the regional figures, the last meeting's changes.
-    focal_points: list[Profile] = field(default_factory=list)
+    # A unit dashboard only: the regional figures to compare with.
     region_totals: Counter | None = None
     comparisons: list[Comparison] = field(default_factory=list)
+    # The last meeting before today, and what changed since its cut-off.
     previous_meeting: Meeting | None = None
     changes: list[Change] = field(default_factory=list)
 
@@ -253,6 +252,25 @@ def latest_accepted(units: list[ReportingUnit], item_ids: list[int] | None, limi
     return list(updates.select_related("item__instrument", "unit").order_by("-reviewed_at", "-pk")[:limit])
 
 
+def latest_accepted_in(
+    instruments: list[Instrument], instrument: Instrument | None, unit: ReportingUnit | None
+) -> list[StatusUpdate]:
+    """The newest accepted updates a dashboard lists: in the unit, or in the units of the instruments
+    shown; with one instrument chosen, on its items only."""
+    chosen = [instrument] if instrument is not None else instruments
+    units = [unit] if unit is not None else units_of_instruments(chosen)
+    item_ids = list(Item.objects.filter(instrument=instrument).values_list("pk", flat=True)) if instrument else None
+    return latest_accepted(units, item_ids)
+
+
+def focal_points_of(unit: ReportingUnit) -> list[Profile]:
+    return list(
+        Profile.objects.filter(role=Role.FOCAL_POINT, units=unit, user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
 def build(
     instruments: list[Instrument],
     instrument: Instrument | None,
@@ -268,8 +286,6 @@ def build(
     region_units = units_of_instruments(chosen)
     items = load_items(chosen)
     by_pk = {item.pk: item for item in items}
-    # With every instrument shown, any update counts; with one, only its items'.
-    shown_item_ids = [item.pk for item in items] if instrument is not None else None
     applies = {
         each.pk: instrument_unit_ids(each, [item for item in items if item.instrument_id == each.pk]) for each in chosen
     }
@@ -310,7 +326,6 @@ def build(
             due_soon_until=due_soon_until,
             parts=parts,
             totals=totals_of(parts),
-            latest=latest_accepted(region_units, shown_item_ids),
             previous_meeting=previous,
             changes=[change for part in parts for change in part.changes] if previous else [],
         )
@@ -333,11 +348,6 @@ def build(
                 )
             )
     comparisons.sort(key=lambda comparison: (comparison.item.instrument.position, comparison.item.sort_key))
-    focal_points = list(
-        Profile.objects.filter(role=Role.FOCAL_POINT, units=unit, user__is_active=True)
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name", "user__username")
-    )
     return Dashboard(
         instruments=instruments,
         instrument=instrument,
@@ -347,8 +357,6 @@ def build(
         due_soon_until=due_soon_until,
         parts=parts,
         totals=totals_of(parts),
-        latest=latest_accepted([unit], shown_item_ids),
-        focal_points=focal_points,
         region_totals=totals_of(region_parts),
         comparisons=comparisons,
         previous_meeting=previous,

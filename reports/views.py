@@ -7,9 +7,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from actions import data_version
 from actions.models import Instrument, ReportingUnit
 from actions.permissions import allowed
 from reports import dashboard, datapackage, services
@@ -168,8 +172,53 @@ def _dashboard_page(request: HttpRequest, unit: ReportingUnit | None) -> HttpRes
         ]
         if instrument is not None and instrument not in instruments:
             raise Http404
-    board = dashboard.build(instruments, instrument, unit, due_soon_days=settings.DUE_SOON_DAYS)
     may_see_region = allowed(request.user, "reports.view_regional_dashboard")
+    today = timezone.localdate()
+
+    def draw_sections() -> str:
+        board = dashboard.build(instruments, instrument, unit, today=today, due_soon_days=settings.DUE_SOON_DAYS)
+        return render_to_string("reports/dashboard_body.html", _dashboard_sections(board, may_see_region), request)
+
+    # The same for every reader with the same right to the region's figures (which the unit's table
+    # links to); the reader's own links (their units, the updates they may open) are drawn below.
+    sections = data_version.cached_part(
+        "dashboard",
+        (
+            translation.get_language(),
+            unit.code if unit else None,
+            instrument.slug if instrument else None,
+            [each.slug for each in instruments],
+            today.isoformat(),
+            settings.DUE_SOON_DAYS,
+            may_see_region,
+        ),
+        draw_sections,
+    )
+    latest = dashboard.latest_accepted_in(instruments, instrument, unit)
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "board_sections": mark_safe(sections),
+            "shown_unit": unit,
+            "instrument": instrument,
+            "instruments": instruments,
+            "today": today,
+            "latest": latest,
+            "units": dashboard_units(request.user),
+            "may_see_region": may_see_region,
+            "shows_people": unit is not None and allowed(request.user, "actions.read_unit", unit),
+            "focal_points": dashboard.focal_points_of(unit) if unit is not None else [],
+            "readable_updates": {
+                update.pk for update in latest if allowed(request.user, "actions.view_update", update)
+            },
+        },
+    )
+
+
+def _dashboard_sections(board: dashboard.Dashboard, may_see_region: bool) -> dict:
+    """What the figures, changes, status, objectives, heat map and deadlines are drawn from."""
+    unit, instrument = board.unit, board.instrument
     region_scope = {"instrument": instrument.slug} if instrument is not None else {}
     scope = {**region_scope, "unit": unit.code} if unit is not None else region_scope
     if unit is None:
@@ -186,40 +235,29 @@ def _dashboard_page(request: HttpRequest, unit: ReportingUnit | None) -> HttpRes
     charts = charts_for(board)
     unit_links = None if unit is not None else (lambda each: reverse("reports:dashboard_unit", args=[each.code]))
     shows_heat_maps = unit is not None or instrument is not None or len(board.parts) == 1
-    return render(
-        request,
-        "reports/dashboard.html",
-        {
-            "board": board,
-            "scope": scope,
-            "statuses": STATUS_ORDER,
-            "status_lines": status_lines,
-            "charts": charts,
-            "objective_sections": [
-                (part, chart, lines)
-                for part, chart, lines in zip(board.parts, charts["objectives"], board.objective_lines(), strict=True)
-            ],
-            "heat_maps": [
-                heat_map(
-                    part,
-                    caption=_("Status of each activity in %(instrument)s")
-                    % {"instrument": part.instrument.short_title},
-                    unit_link=unit_links,
-                )
-                for part in board.parts
-                if shows_heat_maps
-            ],
-            # The region's tables of every instrument would be most of the page: one at a time.
-            "heat_map_choices": [] if shows_heat_maps else board.parts,
-            "matrix_open": instrument is not None,
-            "units": dashboard_units(request.user),
-            "may_see_region": may_see_region,
-            "shows_people": unit is not None and allowed(request.user, "actions.read_unit", unit),
-            "readable_updates": {
-                update.pk for update in board.latest if allowed(request.user, "actions.view_update", update)
-            },
-        },
-    )
+    return {
+        "board": board,
+        "scope": scope,
+        "statuses": STATUS_ORDER,
+        "status_lines": status_lines,
+        "charts": charts,
+        "objective_sections": [
+            (part, chart, lines)
+            for part, chart, lines in zip(board.parts, charts["objectives"], board.objective_lines(), strict=True)
+        ],
+        "heat_maps": [
+            heat_map(
+                part,
+                caption=_("Status of each activity in %(instrument)s") % {"instrument": part.instrument.short_title},
+                unit_link=unit_links,
+            )
+            for part in board.parts
+            if shows_heat_maps
+        ],
+        # The region's tables of every instrument would be most of the page: one at a time.
+        "heat_map_choices": [] if shows_heat_maps else board.parts,
+        "matrix_open": instrument is not None,
+    }
 
 
 def dashboard_region(request: HttpRequest) -> HttpResponse:

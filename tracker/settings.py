@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,6 +113,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # lock). IMMEDIATE takes the write lock when the transaction begins, where the timeout applies:
     # simultaneous submissions wait their turn, up to 20 seconds, instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+
+# The dashboards' figures are kept under the data version (actions.data_version), which lives in
+# the database: any backend stays correct, a shared one is computed once for every web process.
+# CACHE_URL: empty for each process's own memory; redis://host:6379/1 for a Redis all processes
+# share; "database" for a table in the tracker's database (run manage.py createcachetable once).
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tracker_cache"}}
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be empty, redis://..., or database, not {CACHE_URL!r}.")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 500}}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -20,11 +20,13 @@ from actions.models.notifications import Notification
 from actions.models.people import EmailFrequency, Invitation, Meeting, Profile, Reminder, Role
 from actions.models.progress import Evidence, Progress, Status, StatusUpdate, UpdateEvent, WorkbookConfirmation
 from actions.models.uploads import PendingUpload
+from actions.models.versions import DataVersion
 
 __all__ = [
     "PRIORITY_RANK",
     "Agency",
     "CrossReference",
+    "DataVersion",
     "DuePrecision",
     "EmailFrequency",
     "Evidence",

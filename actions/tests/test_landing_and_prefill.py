@@ -101,7 +101,9 @@ def test_each_quick_form_is_the_form_django_renders_for_its_row(client, people):
 
     today = timezone.localdate()
     items = list(
-        Item.objects.filter(kind__in=Item.TRACKABLE_KINDS, applies_to__code="KZ", due__lt=today).order_by("sort_key")[:3]
+        Item.objects.filter(kind__in=Item.TRACKABLE_KINDS, applies_to__code="KZ", due__lt=today).order_by("sort_key")[
+            :3
+        ]
     )
     accepted(people, items[0], status=Status.IN_PROGRESS, progress=60)
     accepted(people, items[1], status=Status.IN_PROGRESS, progress=60)

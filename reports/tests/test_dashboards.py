@@ -141,13 +141,13 @@ def test_a_settled_activity_is_neither_overdue_nor_due_soon(people):
 
 def test_the_latest_accepted_updates_come_newest_first(history, client, people):
     client.force_login(people["sara"])
-    board = client.get(reverse("reports:dashboard_region")).context["board"]
-    assert [update.pk for update in board.latest] == [
+    latest = client.get(reverse("reports:dashboard_region")).context["latest"]
+    assert [update.pk for update in latest] == [
         history["mn_going"].pk,
         history["kz_going"].pk,
         history["kz_done"].pk,
     ]
-    assert client.get(reverse("reports:dashboard_region") + "?instrument=vilm").context["board"].latest == []
+    assert client.get(reverse("reports:dashboard_region") + "?instrument=vilm").context["latest"] == []
 
 
 def test_a_unit_dashboard_compares_with_the_region_and_the_last_meeting(history, client, people):
@@ -183,9 +183,7 @@ def test_the_regional_dashboard_counts_the_changes_since_the_last_meeting_by_uni
     assert counted == {"KZ": (1, 1, 0), "MN": (1, 1, 1)}
     # Each unit's count is the length of the list its own dashboard shows, which it links to.
     unit_board = client.get(reverse("reports:dashboard_unit", args=["MN"]) + "?instrument=cami-pow").context["board"]
-    assert [(change.item.code, change.after.status) for change in unit_board.changes] == [
-        ("1.1.1", Status.COMPLETED)
-    ]
+    assert [(change.item.code, change.after.status) for change in unit_board.changes] == [("1.1.1", Status.COMPLETED)]
     page = response.content.decode()
     link = reverse("reports:dashboard_unit", args=["MN"]) + "?instrument=cami-pow#changes"
     assert f'<a href="{link}">1</a>' in page

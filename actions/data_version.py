@@ -1,0 +1,113 @@
+"""The version of what the reading pages show, and the page parts cached under it.
+
+Dashboards spend most of their time computing and drawing figures that change only when an update
+is accepted or the reference data (instruments, items, units, agencies, meetings) is edited. Those
+events replace the token of `DataVersion` in their own transaction; a cached part's
+key holds the token, so the next reader after an accepted update gets freshly computed figures and
+no one ever reads a part made before it. Submissions, drafts, comments and notifications do not
+change the token: the cached parts show accepted states only.
+
+The token lives in the database, not the cache, so every web process reads the same one whatever
+the cache backend (the local-memory cache of one process, or Redis shared by all). Each cached
+part's key also holds what makes it differ between readers (docs/deployment.md says which cache).
+"""
+
+import hashlib
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from actions.models import (
+    Agency,
+    CrossReference,
+    DataVersion,
+    Footnote,
+    Instrument,
+    Item,
+    Meeting,
+    Progress,
+    ReportingUnit,
+    ResponsibleParty,
+    StatusUpdate,
+)
+
+# What the reading pages show from the reference data: any change of these replaces the token.
+REFERENCE_MODELS = (Agency, CrossReference, Footnote, Instrument, Item, Meeting, ReportingUnit, ResponsibleParty)
+# A day: parts are found again by their key, not kept fresh by expiry; expiry only frees space.
+TIMEOUT = 24 * 60 * 60
+
+
+def current() -> str:
+    token = DataVersion.objects.values_list("token", flat=True).first()
+    if token is None:
+        token = DataVersion.objects.get_or_create(pk=1)[0].token
+    return str(token)
+
+
+def changed() -> None:
+    """Replace the token, in the transaction that makes the change.
+
+    Other connections see the new token when, and only when, they see the change: a reader before
+    the commit keeps the old token with the old data, a reader after it gets both new. (PostgreSQL
+    holds the row until the commit, so two accepting transactions take turns on it; they are short.)"""
+    if not DataVersion.objects.filter(pk=1).update(token=uuid.uuid4()):
+        DataVersion.objects.get_or_create(pk=1)
+
+
+def _code_fingerprint() -> str:
+    """The templates and modules that draw the cached parts: a deployment of other code makes
+    other keys, so a shared cache never serves parts drawn by the code before."""
+    digest = hashlib.sha256()
+    for app in ("actions", "reports"):
+        for path in sorted((Path(settings.BASE_DIR) / app).rglob("*")):
+            if path.suffix in {".py", ".html"} and not {"tests", "migrations"} & set(path.parts):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE = _code_fingerprint()
+
+
+def cached_part(name: str, varies_on: tuple, render) -> str:
+    """`render()`'s text, kept under the data version and `varies_on` (everything that makes the part
+    differ between readers and requests: language, unit, the reader's rights...)."""
+    key = hashlib.sha256(repr((CODE, name, current(), varies_on)).encode()).hexdigest()
+    key = f"part:{name}:{key}"
+    text = cache.get(key)
+    if text is None:
+        text = render()
+        cache.set(key, text, TIMEOUT)
+    return text
+
+
+def _reference_changed(sender, **kwargs):
+    changed()
+
+
+def _progress_saved(sender, instance, created=False, update_fields=None, **kwargs):
+    # A submission creates the row or raises its version and sets `latest`; only `current` is an
+    # accepted state.
+    if created and instance.current_id is None:
+        return
+    if update_fields is None or "current" in update_fields:
+        changed()
+
+
+def _update_saved(sender, instance, **kwargs):
+    if instance.state == StatusUpdate.State.ACCEPTED:
+        changed()
+
+
+def connect() -> None:
+    for model in REFERENCE_MODELS:
+        post_save.connect(_reference_changed, sender=model, dispatch_uid=f"data-version-{model.__name__}")
+        post_delete.connect(_reference_changed, sender=model, dispatch_uid=f"data-version-del-{model.__name__}")
+    for through in (Item.applies_to.through, Instrument.applies_to.through, Item.agencies.through):
+        m2m_changed.connect(_reference_changed, sender=through, dispatch_uid=f"data-version-{through.__name__}")
+    post_save.connect(_progress_saved, sender=Progress, dispatch_uid="data-version-progress")
+    post_delete.connect(_reference_changed, sender=Progress, dispatch_uid="data-version-progress-del")
+    post_save.connect(_update_saved, sender=StatusUpdate, dispatch_uid="data-version-update")
+    post_delete.connect(_update_saved, sender=StatusUpdate, dispatch_uid="data-version-update-del")
