@@ -94,24 +94,32 @@ def item_list(request: HttpRequest) -> HttpResponse:
     elif own_units:
         links = Item.applies_to.through.objects.filter(item_id=OuterRef("pk"), reportingunit__in=own_units)
         queryset = queryset.filter(Exists(links))
-    item_filter = ItemFilter(data, queryset=queryset, request=request)
-    page = Paginator(item_filter.qs, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     every_unit = request.GET.copy()
     every_unit.pop("page", None)
     every_unit["unit"] = ""
-    return render(
-        request,
-        "actions/item_list.html",
-        {
+
+    def draw_body() -> str:
+        item_filter = ItemFilter(data, queryset=queryset, request=request)
+        page = Paginator(item_filter.qs, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+        context = {
             "filter": item_filter,
             "page": page,
             "query": query.urlencode(),
             "own_units": own_units,
             "every_unit_query": every_unit.urlencode(),
-        },
-    )
+        }
+        return render_to_string("actions/item_list_body.html", context, request)
+
+    if request.GET.get("q", "").strip():
+        # A search also matches the narratives of accepted updates the reader may read.
+        body = draw_body()
+    else:
+        # The items and their reference data only: the same for every reader with the same units.
+        varies_on = (translation.get_language(), sorted(request.GET.lists()), [unit.code for unit in own_units])
+        body = data_version.cached_part("item-list", varies_on, draw_body)
+    return render(request, "actions/item_list.html", {"body": mark_safe(body)})
 
 
 def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpResponse:

@@ -296,17 +296,26 @@ def progress_list(request: HttpRequest) -> HttpResponse:
         progress_filter = _progress_filter(request)
     except NotSignedIn:
         return redirect_to_login(request.get_full_path())
-    units = {unit.pk: unit for unit in progress_filter.units}
-    page = Paginator(progress_filter.rows(), 50).get_page(request.GET.get("page"))
-    for row in page:
-        row.unit = units[row.unit_pk]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "reports/progress_list.html",
-        {"filter": progress_filter, "page": page, "query": query.urlencode()},
+
+    def draw_body() -> str:
+        units = {unit.pk: unit for unit in progress_filter.units}
+        page = Paginator(progress_filter.rows(), 50).get_page(request.GET.get("page"))
+        for row in page:
+            row.unit = units[row.unit_pk]
+        context = {"filter": progress_filter, "page": page, "query": query.urlencode()}
+        return render_to_string("reports/progress_list_body.html", context, request)
+
+    # Accepted states of the units the reader may read, and nothing of the reader's own.
+    varies_on = (
+        translation.get_language(),
+        sorted(request.GET.lists()),
+        [unit.code for unit in progress_filter.units],
+        progress_filter.today.isoformat(),
     )
+    body = data_version.cached_part("progress-list", varies_on, draw_body)
+    return render(request, "reports/progress_list.html", {"body": mark_safe(body)})
 
 
 def progress_xlsx(request: HttpRequest) -> HttpResponse:

@@ -101,3 +101,15 @@ def test_an_edit_of_the_reference_data_shows_on_the_next_reading(people):
     objective.text = "A renamed objective"
     objective.save()
     assert "A renamed objective" in client.get(url).content.decode()
+
+
+def test_the_progress_list_is_kept_per_readable_units(people):
+    from reports.tests.test_dashboards import _rows_listed
+
+    accepted(people, "1.1.1", "MN", on=datetime.date(2025, 3, 1), status=Status.COMPLETED)
+    url = reverse("reports:progress") + "?status=completed"
+    secretariat, ministry = signed_in(people["sara"]), signed_in(people["daulet"])
+    assert _rows_listed(secretariat, url) == 1  # Mongolia's
+    assert _rows_listed(ministry, url) == 0  # Kazakhstan's only, though the Secretariat's list was kept
+    accepted(people, "1.1.2", "KZ", on=datetime.date(2025, 4, 1), status=Status.COMPLETED)
+    assert (_rows_listed(secretariat, url), _rows_listed(ministry, url)) == (2, 1)
