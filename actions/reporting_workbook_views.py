@@ -56,6 +56,17 @@ def _session_key(unit: ReportingUnit) -> str:
     return f"workbook:{unit.code}"
 
 
+def _confirmed_key(unit: ReportingUnit) -> str:
+    # The digest of the preview last confirmed, so that a repeated confirmation is told so.
+    return f"workbook-confirmed:{unit.code}"
+
+
+def already_confirmed_message() -> str:
+    return _(
+        "This workbook preview has been confirmed already; its rows were saved then, and nothing more was saved now."
+    )
+
+
 def _unit(request: HttpRequest, code: str) -> ReportingUnit:
     unit = get_object_or_404(ReportingUnit, code=code)
     # The rules themselves rather than user.has_perm, which says yes to a superuser for any unit while
@@ -125,6 +136,10 @@ def workbook_confirm(request: HttpRequest, unit: str) -> HttpResponse:
     unit = _unit(request, unit)
     stored = request.session.get(_session_key(unit))
     form = ConfirmForm(request.POST)
+    if stored is None and form.is_valid() and form.cleaned_data["digest"] == request.session.get(_confirmed_key(unit)):
+        # A second confirmation that arrives after the first has finished (a double click).
+        messages.warning(request, already_confirmed_message())
+        return redirect("actions:my_reporting")
     if stored is None or not form.is_valid() or form.cleaned_data["digest"] != stored["digest"]:
         # No preview in this session, or the page confirmed is not the last preview (another tab).
         messages.error(request, _("There is nothing to confirm any more. Upload the workbook again."))
@@ -148,13 +163,7 @@ def workbook_confirm(request: HttpRequest, unit: str) -> HttpResponse:
         )
     except workbook.AlreadyConfirmed:
         request.session.pop(_session_key(unit), None)
-        messages.warning(
-            request,
-            _(
-                "This workbook preview has been confirmed already; its rows were saved then, and nothing more "
-                "was saved now."
-            ),
-        )
+        messages.warning(request, already_confirmed_message())
         return redirect("actions:my_reporting")
     except (services.StaleUpdate, PermissionDenied, ValidationError) as failure:
         # apply_rows rolled everything back; the preview no longer matches the site.
@@ -166,5 +175,6 @@ def workbook_confirm(request: HttpRequest, unit: str) -> HttpResponse:
         )
         return redirect("actions:workbook_upload", unit.code)
     request.session.pop(_session_key(unit), None)
+    request.session[_confirmed_key(unit)] = stored["digest"]
     messages.success(request, workbook.applied_message(count, submit=submit))
     return redirect("actions:my_reporting")

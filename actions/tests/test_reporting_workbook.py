@@ -99,6 +99,9 @@ def confirm(client, data: bytes, unit="KZ", mode="submit", acknowledge=False):
 
 
 NOTHING_TO_CONFIRM = "There is nothing to confirm any more. Upload the workbook again."
+CONFIRMED_ALREADY = (
+    "This workbook preview has been confirmed already; its rows were saved then, and nothing more was saved now."
+)
 
 
 def sent_back(response) -> list[str]:
@@ -358,8 +361,10 @@ def test_filled_rows_are_previewed_then_submitted_for_review(client, aigerim, kz
         "3 updates from the workbook were submitted for review."
     ]
     assert "workbook:KZ" not in client.session
-    # The same preview cannot be confirmed twice (the success message above was never shown here).
-    assert sent_back(confirm(client, data))[-1] == NOTHING_TO_CONFIRM
+    # The same preview cannot be confirmed twice, and a second click is told why nothing more was saved.
+    again = confirm(client, data)
+    assert again.status_code == 302 and again["Location"] == reverse("actions:my_reporting")
+    assert [str(message) for message in get_messages(again.wsgi_request)][-1] == CONFIRMED_ALREADY
     assert workbook_updates().count() == 3
 
 
