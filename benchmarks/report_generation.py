@@ -22,6 +22,7 @@ of about 400 characters, a long paragraph.
 
 import argparse
 import datetime
+import io
 import json
 import os
 import resource
@@ -83,11 +84,12 @@ def measure(task: str, html_directory: Path) -> dict:
 
     django.setup()
     result = {"setup_peak_mb": peak_mb()}
+    import pikepdf
     from weasyprint import HTML
 
     from actions.models import Instrument, Meeting, ReportingUnit
     from reports import snapshot
-    from reports.documents import PDF_VARIANT, FontsOnlyFetcher, report_html
+    from reports.documents import PDF_VARIANT, FontsOnlyFetcher, render_pdf
 
     try:
         from reports import excel_exports
@@ -122,18 +124,20 @@ def measure(task: str, html_directory: Path) -> dict:
         gathered = time.perf_counter()
         result["snapshot"] = gathered - started
         if kind == "pdf":
-            html = report_html(taken)
-            templated = time.perf_counter()
-            document = HTML(string=html, url_fetcher=FontsOnlyFetcher()).render()
-            laid_out = time.perf_counter()
-            content = document.write_pdf(pdf_variant=PDF_VARIANT)
+            # As the report's worker makes it: laid out whole, or in parts on every core.
+            steps = {}
+            figures = {}
+            content = render_pdf(taken, lambda percent, step: steps.setdefault(step, time.perf_counter()), figures)
             written = time.perf_counter()
+            parts = figures.get("parts", [])
             result.update(
-                templating=templated - gathered,
-                layout=laid_out - templated,
-                write=written - laid_out,
-                weasyprint=written - templated,
-                pages=len(document.pages),
+                templating=steps["layout"] - gathered,
+                weasyprint=written - steps["layout"],
+                processes=figures["processes"],
+                parts=len(parts),
+                part_peak_mb=max((part["peak_mb"] for part in parts), default=0),
+                join=figures.get("join_seconds", 0),
+                pages=len(pikepdf.open(io.BytesIO(content)).pages),
             )
         else:
             content = excel_exports.render_xlsx(taken)
@@ -297,16 +301,19 @@ def tables(results: dict[str, dict], volumes: dict, options, database: str) -> s
     pdf_rows = [(task, results[task]) for task in ("pdf-region", "pdf-kz") if task in results]
     if pdf_rows:
         lines += [
-            "| PDF report | Total s | Snapshot s | Templating s | WeasyPrint s (layout + write) | Pages | PDF MB "
-            "| Peak MB | Above baseline MB |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| PDF report | Total s | Snapshot s | Templating s | Layout and writing s | Processes (parts) "
+            "| Joining s | Pages | PDF MB | Peak MB, worker | Peak MB, largest part | Layout and writing / WeasyPrint alone |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for task, figures in pdf_rows:
+            alone = results.get(task.replace("pdf-", "weasyprint-"), {}).get("total")
+            ratio = f"{figures['weasyprint'] / alone:.2f}" if alone else ""
             lines.append(
                 f"| {label(task)} | {seconds(figures['total'])} | {seconds(figures['snapshot'])} "
                 f"| {seconds(figures['templating'])} | {seconds(figures['weasyprint'])} "
-                f"({seconds(figures['layout'])} + {seconds(figures['write'])}) | {figures['pages']:.0f} "
-                f"| {figures['size_mb']:.1f} | {megabytes(figures['peak_mb'])} | {above(figures)} |"
+                f"| {figures['processes']:.0f} ({figures['parts']:.0f}) | {seconds(figures['join'])} "
+                f"| {figures['pages']:.0f} | {figures['size_mb']:.1f} | {megabytes(figures['peak_mb'])} "
+                f"| {megabytes(figures['part_peak_mb']) if figures['parts'] else ''} | {ratio} |"
             )
         lines.append("")
     weasy_rows = [(task, results[task]) for task in ("weasyprint-region", "weasyprint-kz") if task in results]
@@ -357,6 +364,13 @@ def parse_arguments(argv=None):
     parser.add_argument("--tasks", default=",".join(TASKS), help=f"Comma-separated, among {', '.join(TASKS)}.")
     parser.add_argument("--postgres", metavar="URL", help="A PostgreSQL server to create the database on.")
     parser.add_argument("--postgres-database", default="bench_reports")
+    parser.add_argument(
+        "--parts-from",
+        type=int,
+        metavar="CHARACTERS",
+        help="Lay out in parts every PDF of at least this much HTML (REPORT_PARTS_MIN_CHARACTERS); 0 for all.",
+    )
+    parser.add_argument("--processes", type=int, help="Processes that lay out a PDF in parts (REPORT_PROCESSES).")
     parser.add_argument("--keep", action="store_true", help="Keep the database and the HTML files at the end.")
     parser.add_argument("--child", choices=TASKS, help=argparse.SUPPRESS)
     parser.add_argument("--html-directory", type=Path, help=argparse.SUPPRESS)
@@ -381,6 +395,10 @@ def main(argv=None) -> None:
         database_url = f"sqlite:///{directory / 'bench.sqlite3'}"
         database = "SQLite"
     env = {**os.environ, **CHILD_SETTINGS, "DATABASE_URL": database_url}
+    if options.parts_from is not None:
+        env["REPORT_PARTS_MIN_CHARACTERS"] = str(options.parts_from)
+    if options.processes is not None:
+        env["REPORT_PROCESSES"] = str(options.processes)
     os.environ.update(CHILD_SETTINGS, DATABASE_URL=database_url)
     import django
 

@@ -351,6 +351,11 @@ class FigureTable:
     statuses: list[tuple[str, str, str]]  # (key, symbol, label)
     rows: list[tuple[str, list[int], int]]  # (label, a count per status, total)
 
+    @property
+    def number_column_percent(self) -> float:
+        """Each number column's share of the width when the row labels keep 30 % of it."""
+        return round(70 / (len(self.statuses) + 1), 2)
+
 
 def status_table(rows: Sequence[tuple[str, Mapping[str, int]]], *, caption: str) -> FigureTable:
     """The figures `status_bars` draws for `rows`, for a table beside the chart."""

@@ -2,12 +2,13 @@
 
 The PDF is HTML and CSS made by Django templates and laid out by WeasyPrint. WeasyPrint fetches
 nothing but the embedded fonts: a narrative that names an image or a stylesheet gets no request
-out of the renderer. The Excel version of the same content is in reports/excel_exports.py.
+out of the renderer. The report is a series of sections that each start on a new page, so that a
+long one can be laid out in parts on every core (reports/pdf_in_parts.py). The Excel version of
+the same content is in reports/excel_exports.py.
 """
 
 from collections.abc import Callable
 from pathlib import Path
-from urllib.request import url2pathname
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -16,9 +17,9 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from reports import charts
+from reports import charts, pdf_in_parts
+from reports.pdf_in_parts import PDF_VARIANT, PageShape, Section
 from reports.snapshot import STATUS_ORDER, Snapshot, status_label
 from reports.templatetags.report_tags import css_string
 
@@ -32,18 +33,11 @@ def font_urls() -> dict[str, str]:
     return {weight: (directory / name).as_uri() for weight, name in FONT_FILES.items()}
 
 
-class FontsOnlyFetcher(URLFetcher):
+class FontsOnlyFetcher(pdf_in_parts.FilesOnlyFetcher):
     """Gives WeasyPrint the report's font files and refuses every other address."""
 
     def __init__(self):
-        super().__init__(allowed_protocols=("file",))
-        self.allowed = set(font_urls().values())
-
-    def fetch(self, url, headers=None):
-        if url not in self.allowed:
-            raise ValueError(f"The report fetches no resource: {url}")
-        path = Path(url2pathname(url.removeprefix("file:")))
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": "font/ttf"})
+        super().__init__(font_urls().values())
 
 
 def page_number_content() -> str:
@@ -117,30 +111,120 @@ def meeting_original(snapshot: Snapshot):
     return format_html('<span lang="en">{}</span>', original) if original else ""
 
 
+# A long narratives section is cut before an activity after this many narratives (some 30
+# pages), so that no part of a report laid out in parts is much longer than that.
+NARRATIVES_PER_RUN = 300
+
+# Which margin texts the page rules draw: all of them in a report laid out whole; a part draws its
+# running headers, and the page numbers are drawn over the joined pages.
+DRAW_ALL = {"running_headers": True, "page_numbers": True}
+DRAW_IN_PARTS = {"running_headers": True, "page_numbers": False}
+DRAW_PAGE_NUMBERS = {"running_headers": False, "page_numbers": True}
+
+
+def narrative_runs(snapshot: Snapshot) -> list[dict]:
+    """The narratives section in runs that each start on a new page.
+
+    Each instrument's narratives start a run; a run is cut before an activity once it holds
+    NARRATIVES_PER_RUN narratives, never inside one activity's narratives.
+    """
+    runs = []
+    for part in snapshot.parts:
+        updates: list = []
+        for update in part.narratives:
+            if len(updates) >= NARRATIVES_PER_RUN and update.item_id != updates[-1].item_id:
+                runs.append(
+                    {"part": part, "updates": updates, "opens_instrument": not any(run["part"] is part for run in runs)}
+                )
+                updates = []
+            updates.append(update)
+        runs.append(
+            {"part": part, "updates": updates, "opens_instrument": not any(run["part"] is part for run in runs)}
+        )
+    for index, run in enumerate(runs):
+        run["opens_section"] = index == 0
+    return runs
+
+
+def report_context(snapshot: Snapshot, draw: dict) -> dict:
+    return {
+        "snapshot": snapshot,
+        "meeting": snapshot.meeting,
+        "instruments": snapshot.parts,
+        "fonts": font_urls(),
+        "page_number": page_number_content(),
+        "draw": draw,
+    }
+
+
+def report_head(snapshot: Snapshot, draw: dict) -> str:
+    """The document from <!DOCTYPE> to </head>, in the active language."""
+    return render_to_string("reports/pdf/head.html", report_context(snapshot, draw))
+
+
+def report_sections(snapshot: Snapshot) -> list[Section]:
+    """The report's body, section by section, in the active language."""
+    context = report_context(snapshot, DRAW_ALL)
+
+    def section(name: str, numbered: bool = True, **extra) -> Section:
+        return Section(render_to_string(f"reports/pdf/section_{name}.html", {**context, **extra}), numbered)
+
+    sections = [
+        section("cover", numbered=False, meeting_original=meeting_original(snapshot)),
+        section("summary", charts=charts_of(snapshot)),
+        *(section("matrix", part=part, status_legend=status_legend()) for part in snapshot.parts),
+        *(
+            section("narratives", run=run, section_heading=_("Narratives of the reporting period"))
+            for run in narrative_runs(snapshot)
+        ),
+        section("gaps"),
+        section("changes"),
+        *(section("annex", annex=annex, annex_number=number) for number, annex in enumerate(snapshot.annexes, start=1)),
+    ]
+    return sections
+
+
 def report_html(snapshot: Snapshot) -> str:
+    """The whole report as one HTML document, as WeasyPrint lays it out in one process."""
     with translation.override(snapshot.language):
-        context = {
-            "snapshot": snapshot,
-            "meeting": snapshot.meeting,
-            "meeting_original": meeting_original(snapshot),
-            "charts": charts_of(snapshot),
-            "fonts": font_urls(),
-            "page_number": page_number_content(),
-            "status_legend": status_legend(),
-        }
-        return render_to_string("reports/pdf/report.html", context)
+        return pdf_in_parts.html_document(report_head(snapshot, DRAW_ALL), report_sections(snapshot))
 
 
-# Tagged PDF for accessibility (PDF/UA-1): the document's language and title, and a structure tree
-# of headings, lists and tables that screen readers follow, in reading order.
-PDF_VARIANT = "pdf/ua-1"
+def page_numbers_html(snapshot: Snapshot, pages: list[PageShape]) -> str:
+    """A document of as many pages as the report, of the same shapes, showing only the page numbers."""
+    with translation.override(snapshot.language):
+        return render_to_string(
+            "reports/pdf/page_numbers.html", {**report_context(snapshot, DRAW_PAGE_NUMBERS), "pages": pages}
+        )
 
 
-def render_pdf(snapshot: Snapshot, progress: Progress | None = None) -> bytes:
+def processes_for(sections: list[Section]) -> int:
+    """How many processes lay out a report: one for a short report, whose parts would cost more
+    to start and join than they save; otherwise REPORT_PROCESSES, by default every core."""
+    if sum(len(section.html) for section in sections) < settings.REPORT_PARTS_MIN_CHARACTERS:
+        return 1
+    return settings.REPORT_PROCESSES or pdf_in_parts.processes_available()
+
+
+def render_pdf(snapshot: Snapshot, progress: Progress | None = None, figures: dict | None = None) -> bytes:
+    """The report's PDF; `figures`, when given, receives how it was laid out (for the benchmark)."""
     progress = progress or (lambda percent, step: None)
+    figures = {} if figures is None else figures
     progress(30, "templating")
-    html = report_html(snapshot)
-    progress(40, "layout")
-    document = HTML(string=html, url_fetcher=FontsOnlyFetcher()).render()
-    progress(85, "writing")
-    return document.write_pdf(pdf_variant=PDF_VARIANT)
+    with translation.override(snapshot.language):
+        sections = report_sections(snapshot)
+        processes = figures["processes"] = processes_for(sections)
+        progress(40, "layout")
+        if processes < 2:
+            html = pdf_in_parts.html_document(report_head(snapshot, DRAW_ALL), sections)
+            document = HTML(string=html, url_fetcher=FontsOnlyFetcher()).render()
+            progress(85, "writing")
+            return document.write_pdf(pdf_variant=PDF_VARIANT)
+        return pdf_in_parts.render(
+            report_head(snapshot, DRAW_IN_PARTS),
+            sections,
+            lambda pages: page_numbers_html(snapshot, pages),
+            font_urls().values(),
+            processes,
+            figures=figures,
+        )
