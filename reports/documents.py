@@ -7,7 +7,9 @@ long one can be laid out in parts on every core (reports/pdf_in_parts.py). The E
 the same content is in reports/excel_exports.py.
 """
 
+import logging
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +24,8 @@ from reports import charts, pdf_in_parts
 from reports.pdf_in_parts import PDF_VARIANT, PageShape, Section
 from reports.snapshot import STATUS_ORDER, Snapshot, status_label
 from reports.templatetags.report_tags import css_string
+
+logger = logging.getLogger(__name__)
 
 FONT_FILES = {"normal": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
 
@@ -215,16 +219,21 @@ def render_pdf(snapshot: Snapshot, progress: Progress | None = None, figures: di
         sections = report_sections(snapshot)
         processes = figures["processes"] = processes_for(sections)
         progress(40, "layout")
-        if processes < 2:
-            html = pdf_in_parts.html_document(report_head(snapshot, DRAW_ALL), sections)
-            document = HTML(string=html, url_fetcher=FontsOnlyFetcher()).render()
-            progress(85, "writing")
-            return document.write_pdf(pdf_variant=PDF_VARIANT)
-        return pdf_in_parts.render(
-            report_head(snapshot, DRAW_IN_PARTS),
-            sections,
-            lambda pages: page_numbers_html(snapshot, pages),
-            font_urls().values(),
-            processes,
-            figures=figures,
-        )
+        if processes >= 2:
+            try:
+                return pdf_in_parts.render(
+                    report_head(snapshot, DRAW_IN_PARTS),
+                    sections,
+                    lambda pages: page_numbers_html(snapshot, pages),
+                    font_urls().values(),
+                    processes,
+                    figures=figures,
+                )
+            except BrokenProcessPool:
+                # A worker was killed (out of memory, say): the report is still made, whole.
+                logger.exception("A worker laying out a report in parts stopped; laying it out whole")
+                figures["processes"] = 1
+        html = pdf_in_parts.html_document(report_head(snapshot, DRAW_ALL), sections)
+        document = HTML(string=html, url_fetcher=FontsOnlyFetcher()).render()
+        progress(85, "writing")
+        return document.write_pdf(pdf_variant=PDF_VARIANT)

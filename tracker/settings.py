@@ -246,11 +246,11 @@ TASKS = {
 # A report still "being generated" after this long lost its worker: it is shown as failed.
 REPORT_GENERATION_TIMEOUT_MINUTES = int(os.environ.get("REPORT_GENERATION_TIMEOUT_MINUTES", "30"))
 # The fonts embedded in PDF reports; they cover Kazakh and Mongolian Cyrillic.
-# A meeting report of at least this many characters of HTML (a regional one) is laid out in parts
-# by REPORT_PROCESSES processes, by default one per core (reports/pdf_in_parts.py); a shorter one
-# (a unit's) costs less laid out whole in the worker's own process.
+# A meeting report of at least this many characters of HTML (the regional one, and a unit's after
+# a few years of reporting) is laid out in parts by REPORT_PROCESSES processes, by default one per
+# core (reports/pdf_in_parts.py); a shorter one costs less laid out whole in the worker's process.
 REPORT_PROCESSES = int(os.environ.get("REPORT_PROCESSES", "0"))
-REPORT_PARTS_MIN_CHARACTERS = int(os.environ.get("REPORT_PARTS_MIN_CHARACTERS", "1000000"))
+REPORT_PARTS_MIN_CHARACTERS = int(os.environ.get("REPORT_PARTS_MIN_CHARACTERS", "300000"))
 REPORT_FONT_DIRECTORY = Path(os.environ.get("REPORT_FONT_DIRECTORY", "/usr/share/fonts/truetype/dejavu"))
 
 # Accepted updates shown to everyone, signed in or not (for CMS's public pages).

@@ -3,6 +3,7 @@ page numbers, running headers, bookmarks and structure tree."""
 
 import datetime
 import io
+from concurrent.futures.process import BrokenProcessPool
 from types import SimpleNamespace
 
 import pytest
@@ -158,3 +159,19 @@ def test_the_narratives_are_cut_before_an_activity_and_each_instrument_opens_a_r
     assert [run["part"] for run in runs] == [cami, cami, cami, vilm, plan]
     assert [run["opens_instrument"] for run in runs] == [True, False, False, True, True]
     assert [run["opens_section"] for run in runs] == [True, False, False, False, False]
+
+
+@pytest.mark.django_db
+def test_a_report_whose_worker_stopped_is_laid_out_whole(people, settings, monkeypatch):
+    settings.REPORT_PARTS_MIN_CHARACTERS = 0
+    settings.REPORT_PROCESSES = 2
+
+    def killed(*args, **kwargs):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(documents.pdf_in_parts, "render", killed)
+    snapshot = take(meeting(cutoff=CUTOFF), list(Instrument.objects.filter(slug="vilm")), None, "en")
+    figures = {}
+    reader = PdfReader(io.BytesIO(documents.render_pdf(snapshot, figures=figures)))
+    assert figures["processes"] == 1
+    assert "Page 2 of" in reader.pages[1].extract_text()

@@ -239,6 +239,47 @@ def test_no_header_runs_into_the_next_column(people, language):
     assert header_overflows(document) == []
 
 
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_a_figure_table_with_every_status_keeps_room_for_its_labels(language):
+    """A regional report can show every status in one chart; its table's labels keep 30 % of the
+    width instead of a few letters, and no status name runs into the next column."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from reports import charts, documents
+
+    label = "1 To address key threats and issues currently not (sufficiently) covered by existing work"
+    with translation.override(language):
+        table = charts.status_table([(label, dict.fromkeys(STATUS_ORDER, 3))], caption="Status by objective")
+        css = render_to_string(
+            "reports/pdf/report.css",
+            {
+                "fonts": font_urls(),
+                "meeting": {"symbol": "X", "name": "X"},
+                "page_number": "",
+                "draw": documents.DRAW_ALL,
+            },
+        )
+        html = render_to_string("reports/pdf/figure_table.html", {"table": table})
+    document = HTML(
+        string=f'<html lang="{language}"><style>{css}</style>{html}', url_fetcher=FontsOnlyFetcher()
+    ).render()
+    assert len(table.statuses) == len(STATUS_ORDER)
+    assert header_overflows(document) == []
+
+    def cells(box):
+        if isinstance(box, boxes.TableCellBox):
+            yield box
+        for child in getattr(box, "children", []):
+            yield from cells(child)
+
+    laid_out = list(cells(document.pages[0]._page_box))
+    row_label = next(cell for cell in laid_out if cell.element.get("scope") == "row")
+    page_width = document.pages[0]._page_box.width
+    assert row_label.width > 0.25 * page_width
+
+
 def test_every_status_symbol_stays_legible_in_grey_print():
     """The PDF's fills are light enough for the dark symbol on every status (WCAG AAA, 7:1): the
     contrast of luminances is what a grey printer keeps."""

@@ -315,7 +315,8 @@ HOSTILE_AGENCY = "@SUM(1+1) Ministry of Ecology"
 
 
 def as_in_xlsx(text: str) -> str:
-    # XML reads a carriage return as a line break: the one change a text undergoes in a workbook.
+    # XML reads a bare carriage return as a line break unless the writer escapes it: openpyxl does
+    # with lxml installed (pikepdf needs it), not without. The one change a text may undergo.
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -343,7 +344,7 @@ def check_workbook(data: bytes, expected, *, quote_prefix: bool = True) -> None:
                     texts.add(cell.value)
                     if quote_prefix and cell.value.startswith(QUOTED_START):
                         assert cell.quotePrefix, (sheet.title, cell.coordinate, cell.value)
-    missing = [text for text in expected if as_in_xlsx(text) not in texts]
+    missing = [text for text in expected if text not in texts and as_in_xlsx(text) not in texts]
     assert missing == []
 
 
