@@ -40,10 +40,28 @@ def _connect(pipe):
     raise SystemExit("LibreOffice did not start")
 
 
+# Settings a person may have and that the edits do not need: what LibreOffice does by itself in
+# idle time (online spelling of the typed text, completing it from the column, saving recovery
+# copies) runs on timers that a loaded machine's headless LibreOffice has been seen to abort in.
+QUIET_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Linguistic/SpellChecking"><prop oor:name="IsSpellAuto" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Input"><prop oor:name="AutoInput" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Recovery/AutoSave"><prop oor:name="Enabled" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Recovery/RecoveryInfo"><prop oor:name="Enabled" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+"""
+
+
 def main(source, target, password, edits_path):
     with open(edits_path, encoding="utf-8") as stream:
         edits = json.load(stream)
     profile = tempfile.mkdtemp()
+    os.makedirs(os.path.join(profile, "user"))
+    with open(os.path.join(profile, "user", "registrymodifications.xcu"), "w", encoding="utf-8") as stream:
+        stream.write(QUIET_PROFILE)
     # LibreOffice opens a copy of its own: a run that was stopped leaves its lock file
     # (".~lock.NAME#") beside the file it opened, and a headless LibreOffice then opens nothing.
     opened = os.path.join(profile, os.path.basename(source))
@@ -56,6 +74,9 @@ def main(source, target, password, edits_path):
             "--headless",
             "--invisible",
             "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
             f"--accept=pipe,name={pipe};urp;",
         ]
     )

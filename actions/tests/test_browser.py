@@ -1,15 +1,12 @@
 """A reader in a real browser: switching language, filtering, searching, opening the tree."""
 
 import pytest
-from django.core.management import call_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def site(live_server):
-    # Transactional tests start from an empty database: load the instruments for this one.
-    call_command("load_instruments", verbosity=0)
     return live_server.url
 
 

@@ -1,7 +1,6 @@
 """The reporting workflow in a real browser: sign in, report with evidence, return, revise, accept."""
 
 import pytest
-from django.core.management import call_command
 
 from actions.models import StatusUpdate
 from actions.tests.people import PASSWORD, cast
@@ -12,8 +11,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def site(live_server):
-    # Transactional tests start from an empty database: load the instruments and the people.
-    call_command("load_instruments", verbosity=0)
     cast()
     return live_server.url
 

@@ -4,7 +4,6 @@ e-mail in their own language), and a revision keeps the returned update's eviden
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.utils import translation
 
 from actions.models import Notification, StatusUpdate
@@ -20,7 +19,6 @@ COMMENT = "Укажите, пожалуйста, участок границы."
 
 @pytest.fixture
 def site(live_server):
-    call_command("load_instruments", verbosity=0)
     cast()
     return live_server.url
 

@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -19,8 +18,6 @@ COLUMN = {column.key: position for position, column in enumerate(workbook.COLUMN
 
 @pytest.fixture
 def site(live_server):
-    # Transactional tests start from an empty database: load the instruments and the people.
-    call_command("load_instruments", verbosity=0)
     return live_server.url
 
 

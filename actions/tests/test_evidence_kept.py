@@ -286,7 +286,6 @@ def real_png() -> bytes:
 def test_an_image_is_shown_on_the_update_page_under_its_policy(live_server, page):
     from actions.tests.people import PASSWORD, cast
 
-    call_command("load_instruments", verbosity=0)
     people = cast()
     update = report(people["aigerim"], "2.2.1", "KZ", files=[SimpleUploadedFile("fence.png", real_png())])
     violations = []

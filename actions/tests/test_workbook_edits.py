@@ -10,6 +10,7 @@ import io
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -223,10 +224,11 @@ def test_a_libreoffice_re_save_of_a_sorted_workbook_is_read_right(client, filled
 def edit_in_libreoffice(source, target, password: str, edits) -> None:
     """Run the edits in LibreOffice Calc (actions/tests/libreoffice_edit.py, with the system Python's uno)."""
     script = settings.BASE_DIR / "actions" / "tests" / "libreoffice_edit.py"
-    # A headless LibreOffice on a loaded machine now and then drops its UNO bridge before the edits
-    # are made ("URP bridge disposed"); that says nothing of the workbook, so it gets two more
-    # starts. What the edits produce is checked by the caller, never retried.
-    for _attempt in range(3):
+    # A headless LibreOffice on a loaded machine now and then aborts or drops its UNO bridge before
+    # the edits are saved ("URP bridge disposed"); that says nothing of the workbook, so it gets
+    # more starts, a moment apart. What the edits produce is checked by the caller, never retried.
+    failures = []
+    for attempt in range(4):
         Path(target).unlink(missing_ok=True)
         done = subprocess.run(
             ["/usr/bin/python3", str(script), str(source), str(target), password, str(edits)],
@@ -234,9 +236,11 @@ def edit_in_libreoffice(source, target, password: str, edits) -> None:
             text=True,
             timeout=300,
         )
-        if done.returncode == 0:
+        if done.returncode == 0 and Path(target).exists():
             return
-    raise AssertionError(done.stderr[-2000:])
+        failures.append(f"start {attempt + 1}: exit {done.returncode}\n{done.stderr[-1200:]}")
+        time.sleep(2 * (attempt + 1))
+    raise AssertionError("\n".join(failures))
 
 
 def test_typed_and_sorted_in_a_real_libreoffice_the_rows_are_saved_on_the_right_activities(client, aigerim, tmp_path):

@@ -7,7 +7,6 @@ import datetime
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
-from django.core.management import call_command
 
 from actions.models import Status
 from actions.tests.people import PASSWORD, cast
@@ -39,8 +38,6 @@ PAGES = [
 
 @pytest.fixture
 def site(live_server):
-    # Transactional tests start from an empty database: load the instruments for this one.
-    call_command("load_instruments", verbosity=0)
     people = cast()
     meeting("COP14", cutoff=datetime.date(2025, 6, 30))
     accepted(people, "1.1.1", "KZ", on=datetime.date(2024, 3, 1), status=Status.COMPLETED)

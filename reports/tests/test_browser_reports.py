@@ -19,8 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def site(live_server, settings, tmp_path):
-    # Transactional tests start from an empty database: load the instruments and the people.
-    call_command("load_instruments", verbosity=0)
     settings.STORAGES = {
         **settings.STORAGES,
         "reports": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},

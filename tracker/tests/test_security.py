@@ -31,7 +31,6 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.core.management.utils import get_random_secret_key
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
@@ -107,8 +106,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture
 def site(live_server):
-    # Transactional tests start from an empty database: load the instruments and the people.
-    call_command("load_instruments", verbosity=0)
     return live_server.url
 
 
