@@ -71,9 +71,9 @@ def _code_fingerprint() -> str:
 CODE = _code_fingerprint()
 
 
-def cached_part(name: str, varies_on: tuple, render) -> str:
-    """`render()`'s text, kept under the data version and `varies_on` (everything that makes the part
-    differ between readers and requests: language, unit, the reader's rights...)."""
+def cached_part(name: str, varies_on: tuple, render):
+    """`render()`'s text (or a file's bytes), kept under the data version and `varies_on` (everything
+    that makes the part differ between readers and requests: language, unit, the reader's rights...)."""
     key = hashlib.sha256(repr((CODE, name, current(), varies_on)).encode()).hexdigest()
     key = f"part:{name}:{key}"
     text = cache.get(key)

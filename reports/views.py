@@ -307,15 +307,19 @@ def progress_list(request: HttpRequest) -> HttpResponse:
         context = {"filter": progress_filter, "page": page, "query": query.urlencode()}
         return render_to_string("reports/progress_list_body.html", context, request)
 
-    # Accepted states of the units the reader may read, and nothing of the reader's own.
-    varies_on = (
+    body = data_version.cached_part("progress-list", _progress_varies_on(request, progress_filter), draw_body)
+    return render(request, "reports/progress_list.html", {"body": mark_safe(body)})
+
+
+def _progress_varies_on(request: HttpRequest, progress_filter: ProgressFilter) -> tuple:
+    """What makes the progress list and its workbook differ between two requests: they show accepted
+    states of the units the reader may read, and nothing of the reader's own."""
+    return (
         translation.get_language(),
         sorted(request.GET.lists()),
         [unit.code for unit in progress_filter.units],
         progress_filter.today.isoformat(),
     )
-    body = data_version.cached_part("progress-list", varies_on, draw_body)
-    return render(request, "reports/progress_list.html", {"body": mark_safe(body)})
 
 
 def progress_xlsx(request: HttpRequest) -> HttpResponse:
@@ -326,8 +330,12 @@ def progress_xlsx(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if not progress_filter.is_valid():
         return redirect(f"{reverse('reports:progress')}?{request.GET.urlencode()}")
-    units = {unit.pk: unit for unit in progress_filter.units}
-    content = progress_workbook(progress_filter.rows(), units, today=progress_filter.today)
+
+    def write_workbook() -> bytes:
+        units = {unit.pk: unit for unit in progress_filter.units}
+        return progress_workbook(progress_filter.rows(), units, today=progress_filter.today)
+
+    content = data_version.cached_part("progress-xlsx", _progress_varies_on(request, progress_filter), write_workbook)
     response = HttpResponse(content, content_type=SafeXLSX.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="progress-{progress_filter.today.isoformat()}.xlsx"'
     return response

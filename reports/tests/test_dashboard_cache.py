@@ -113,3 +113,42 @@ def test_the_progress_list_is_kept_per_readable_units(people):
     assert _rows_listed(ministry, url) == 0  # Kazakhstan's only, though the Secretariat's list was kept
     accepted(people, "1.1.2", "KZ", on=datetime.date(2025, 4, 1), status=Status.COMPLETED)
     assert (_rows_listed(secretariat, url), _rows_listed(ministry, url)) == (2, 1)
+
+
+def workbook_rows(client, query: str) -> list[tuple]:
+    """(reporting unit, status) of each row of the progress list's workbook."""
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(reverse("reports:progress_xlsx") + query)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    return [(row[5], row[6]) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_the_progress_workbook_is_kept_per_readable_units_and_follows_accepted_updates(people, monkeypatch):
+    from reports import views
+
+    written = []
+    progress_workbook = views.progress_workbook
+    monkeypatch.setattr(
+        views, "progress_workbook", lambda *args, **kwargs: written.append(1) or progress_workbook(*args, **kwargs)
+    )
+    accepted(people, "1.1.1", "MN", on=datetime.date(2025, 3, 1), status=Status.COMPLETED)
+    secretariat, ministry = signed_in(people["sara"]), signed_in(people["daulet"])
+    assert workbook_rows(secretariat, "?status=completed") == [("Mongolia", "● Completed")]
+    assert workbook_rows(secretariat, "?status=completed") == [("Mongolia", "● Completed")]
+    assert len(written) == 1  # the second download was the kept workbook
+    # Kazakhstan's ministry reads Kazakhstan's rows only, though the Secretariat's workbook was kept.
+    assert workbook_rows(ministry, "?status=completed") == []
+    # A submission changes no accepted state; its acceptance shows in the next download.
+    pending = report(people["aigerim"], "1.1.2", "KZ", status=Status.COMPLETED)
+    assert workbook_rows(ministry, "?status=completed") == []
+    services.update_accept(update=pending, user=people["sara"])
+    assert workbook_rows(ministry, "?status=completed") == [("Kazakhstan", "● Completed")]
+    assert workbook_rows(secretariat, "?status=completed") == [("Mongolia", "● Completed"), ("Kazakhstan", "● Completed")]
+    # Another language is another workbook.
+    with translation.override("ru"):
+        russian = workbook_rows(secretariat, "?status=completed")
+    assert russian == [("Монголия", "● Выполнено"), ("Казахстан", "● Выполнено")]
