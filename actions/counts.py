@@ -31,3 +31,12 @@ def menu_counts(user) -> MenuCounts:
     )
     unread = Notification.objects.inbox(user).unread().count()
     return MenuCounts(review=review, returned=returned, unread=unread)
+
+
+def menu_counts_of(request) -> MenuCounts:
+    """The counts of the person making `request`, counted once per request (the menu and the page's
+    ETag, actions.data_version.conditional_page, both read them)."""
+    if not hasattr(request, "_tracker_menu_counts"):
+        user = getattr(request, "user", None)
+        request._tracker_menu_counts = menu_counts(user) if user else MenuCounts()
+    return request._tracker_menu_counts

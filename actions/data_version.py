@@ -12,13 +12,19 @@ the cache backend (the local-memory cache of one process, or Redis shared by all
 part's key also holds what makes it differ between readers (docs/deployment.md says which cache).
 """
 
+import functools
 import hashlib
 import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.middleware.csrf import get_token
+from django.utils import translation
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition
 
 from actions.models import (
     Agency,
@@ -81,6 +87,61 @@ def cached_part(name: str, varies_on: tuple, render):
         text = render()
         cache.set(key, text, TIMEOUT)
     return text
+
+
+def page_etag(request, *args, **kwargs) -> str | None:
+    """The ETag of a reading page: a digest of everything the page shows that can change.
+
+    The data version (every accepted update, every edit of the reference data), the address with
+    its query and the language; who reads and with what rights (units, role, permissions), the
+    menu's counts (a submission changes the Secretariat's "Review (n)"), and the reader's CSRF
+    secret, so that the forms of a page kept by the browser stay valid. None, so the page is drawn
+    and never answered "not modified", while a message waits to be shown on it.
+    """
+    from actions.counts import menu_counts_of
+    from actions.permissions import readable_unit_ids, writable_unit_ids
+
+    if len(get_messages(request)):
+        return None
+    user = request.user
+    readable = readable_unit_ids(user)
+    rights = (
+        user.pk,
+        user.is_active,
+        user.is_staff,
+        user.is_superuser,
+        sorted(user.get_all_permissions()) if user.is_authenticated else [],
+        None if readable is None else sorted(readable),
+        sorted(writable_unit_ids(user)),
+    )
+    counted = menu_counts_of(request)
+    # The secret behind the page's CSRF tokens (get_token also makes one for a first visit).
+    get_token(request)
+    secret = request.META.get("CSRF_COOKIE", "")
+    seen = (CODE, current(), request.get_full_path(), translation.get_language(), rights, counted, secret)
+    return '"' + hashlib.sha256(repr(seen).encode()).hexdigest()[:32] + '"'
+
+
+def conditional_page(view):
+    """A reading page that a browser holding it already gets as "304 Not Modified", without being
+    drawn again: its ETag (page_etag) is compared before the view runs. The page may be kept by the
+    reader's browser only (private) and is asked for again on every visit (no-cache).
+
+    Only a page drawn in full (200) carries the ETag, so only a reader who was shown this page, with
+    these rights and these data, can be answered 304; a redirect to sign in or a refusal never is.
+    """
+    conditional = condition(etag_func=page_etag)(view)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = conditional(request, *args, **kwargs)
+        if response.status_code not in (200, 304):
+            del response["ETag"]
+        elif response.has_header("ETag"):
+            patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    return wrapper
 
 
 def _reference_changed(sender, **kwargs):

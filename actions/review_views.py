@@ -15,7 +15,7 @@ from actions import services
 from actions.forms import BulkReviewForm, CommentForm, ReviewForm, ReviewQueueFilter
 from actions.models import Progress, StatusUpdate
 from actions.permissions import allowed
-from actions.views import _safe_next, _visible_update, update_page
+from actions.reporting_views import _safe_next, _visible_update, update_page
 
 # Updates shown on one page of the review queue.
 QUEUE_PAGE_SIZE = 30

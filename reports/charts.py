@@ -21,6 +21,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from actions.models import STATUS_SYMBOLS, Status
 from reports.snapshot import NO_REPORT, STATUS_ORDER, status_label
 
 FONT_FAMILY = "DejaVu Sans, sans-serif"
@@ -71,15 +72,15 @@ class StatusStyle:
 
 
 # Okabe–Ito colours, chosen so that neighbours in STATUS_ORDER also differ in lightness and stay
-# apart in grey print; the symbols (as in actions/status.html) carry the meaning where neither does.
+# apart in grey print; the symbols (actions.models.STATUS_SYMBOLS) carry the meaning where neither does.
 STATUS_STYLE: Mapping[str, StatusStyle] = {
-    "not-started": StatusStyle("#CCCCCC", "○"),
-    "planned": StatusStyle("#E69F00", "◔"),
-    "in-progress": StatusStyle("#F0E442", "◑"),
-    "completed": StatusStyle("#009E73", "●"),
-    "ongoing": StatusStyle("#56B4E9", "↻"),
-    "delayed": StatusStyle("#D55E00", "!"),
-    "not-applicable": StatusStyle("#999999", "–"),
+    Status.NOT_STARTED: StatusStyle("#CCCCCC", STATUS_SYMBOLS[Status.NOT_STARTED]),
+    Status.PLANNED: StatusStyle("#E69F00", STATUS_SYMBOLS[Status.PLANNED]),
+    Status.IN_PROGRESS: StatusStyle("#F0E442", STATUS_SYMBOLS[Status.IN_PROGRESS]),
+    Status.COMPLETED: StatusStyle("#009E73", STATUS_SYMBOLS[Status.COMPLETED]),
+    Status.ONGOING: StatusStyle("#56B4E9", STATUS_SYMBOLS[Status.ONGOING]),
+    Status.DELAYED: StatusStyle("#D55E00", STATUS_SYMBOLS[Status.DELAYED]),
+    Status.NOT_APPLICABLE: StatusStyle("#999999", STATUS_SYMBOLS[Status.NOT_APPLICABLE]),
     NO_REPORT: StatusStyle("#FFFFFF", "?"),
 }
 

@@ -260,6 +260,7 @@ def _dashboard_sections(board: dashboard.Dashboard, may_see_region: bool) -> dic
     }
 
 
+@data_version.conditional_page
 def dashboard_region(request: HttpRequest) -> HttpResponse:
     if not allowed(request.user, "reports.view_regional_dashboard"):
         if not request.user.is_authenticated:
@@ -268,6 +269,7 @@ def dashboard_region(request: HttpRequest) -> HttpResponse:
     return _dashboard_page(request, None)
 
 
+@data_version.conditional_page
 def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(ReportingUnit, code=code)
     if not allowed(request.user, "reports.view_unit_dashboard", unit):
@@ -290,6 +292,7 @@ class NotSignedIn(Exception):
     pass
 
 
+@data_version.conditional_page
 def progress_list(request: HttpRequest) -> HttpResponse:
     """Activities x reporting units with their state now, filtered as the URL says."""
     try:

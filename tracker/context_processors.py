@@ -21,5 +21,4 @@ def languages(request):
 def menu_counts(request):
     """What waits for the person signed in (actions.counts), counted only if a page shows the menu."""
     # A page refused before the authentication middleware ran (tracker.middleware) has no user.
-    user = getattr(request, "user", None)
-    return {"menu_counts": SimpleLazyObject(lambda: counts.menu_counts(user) if user else counts.MenuCounts())}
+    return {"menu_counts": SimpleLazyObject(lambda: counts.menu_counts_of(request))}

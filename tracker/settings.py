@@ -189,7 +189,7 @@ INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
 
 # Evidence files and generated reports are stored outside the static paths, on a local disk or in
 # an S3-compatible bucket, and served only by views that check permission
-# (actions.views.evidence_download, reports.views.meeting_report_file): never from a public URL.
+# (actions.reporting_views.evidence_download, reports.views.meeting_report_file): never from a public URL.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local")
 

@@ -18,7 +18,15 @@ from actions.models.instruments import (
 )
 from actions.models.notifications import Notification
 from actions.models.people import EmailFrequency, Invitation, Meeting, Profile, Reminder, Role
-from actions.models.progress import Evidence, Progress, Status, StatusUpdate, UpdateEvent, WorkbookConfirmation
+from actions.models.progress import (
+    STATUS_SYMBOLS,
+    Evidence,
+    Progress,
+    Status,
+    StatusUpdate,
+    UpdateEvent,
+    WorkbookConfirmation,
+)
 from actions.models.uploads import PendingUpload
 from actions.models.versions import DataVersion
 
@@ -46,6 +54,7 @@ __all__ = [
     "ResponsibleParty",
     "Role",
     "Status",
+    "STATUS_SYMBOLS",
     "StatusUpdate",
     "TranslatedContent",
     "TranslationKind",

@@ -32,6 +32,18 @@ class Status(models.TextChoices):
     NOT_APPLICABLE = "not-applicable", pgettext_lazy("status", "Not applicable")
 
 
+# The symbol beside each status wherever it is shown (pages, reports, charts, workbooks), so that a
+# status reads without its colour: in grey print, and for readers who do not tell the colours apart.
+STATUS_SYMBOLS = {
+    Status.NOT_STARTED: "○",
+    Status.PLANNED: "◔",
+    Status.IN_PROGRESS: "◑",
+    Status.COMPLETED: "●",
+    Status.ONGOING: "↻",
+    Status.DELAYED: "!",
+    Status.NOT_APPLICABLE: "–",
+}
+
 # Statuses after which a deadline no longer matters.
 SETTLED_STATUSES = (Status.COMPLETED, Status.ONGOING, Status.NOT_APPLICABLE)
 # Statuses that count as "progress" in the figures.

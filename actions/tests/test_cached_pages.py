@@ -34,7 +34,7 @@ def drawn_parts(monkeypatch) -> list[str]:
     drawn = []
     render_to_string = loader.render_to_string
     monkeypatch.setattr(
-        "actions.views.render_to_string",
+        "actions.reading_views.render_to_string",
         lambda name, *args, **kwargs: drawn.append(name) or render_to_string(name, *args, **kwargs),
     )
     return drawn

@@ -147,7 +147,10 @@ def test_the_progress_workbook_is_kept_per_readable_units_and_follows_accepted_u
     assert workbook_rows(ministry, "?status=completed") == []
     services.update_accept(update=pending, user=people["sara"])
     assert workbook_rows(ministry, "?status=completed") == [("Kazakhstan", "● Completed")]
-    assert workbook_rows(secretariat, "?status=completed") == [("Mongolia", "● Completed"), ("Kazakhstan", "● Completed")]
+    assert workbook_rows(secretariat, "?status=completed") == [
+        ("Mongolia", "● Completed"),
+        ("Kazakhstan", "● Completed"),
+    ]
     # Another language is another workbook.
     with translation.override("ru"):
         russian = workbook_rows(secretariat, "?status=completed")

@@ -1,225 +1,41 @@
+"""A focal point's reporting: their list of activities to report, an update written, revised, submitted
+or deleted, its page and its evidence."""
+
 import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actions import data_version, discussion, services
+from actions import discussion, services
 from actions.attention import Reason, needing_attention
 from actions.evidence_views import FormEvidence
-from actions.filters import ItemFilter
 from actions.forms import (
     CommentForm,
-    InvitationAcceptForm,
-    InvitationForm,
     QuickForms,
     QuickUpdateForm,
     ReviewForm,
     UpdateForm,
 )
 from actions.models import (
-    CrossReference,
     Evidence,
-    Instrument,
-    Invitation,
     Item,
-    Profile,
-    Progress,
     ReportingUnit,
-    ResponsibleParty,
-    Role,
     StatusUpdate,
 )
-from actions.permissions import allowed, readable_unit_ids, writable_unit_ids, writable_units
+from actions.permissions import allowed, writable_units
 from actions.uploads import ids
 
-ITEMS_PER_PAGE = 50
-
 logger = logging.getLogger(__name__)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    instruments = Instrument.objects.annotate(
-        numbered_count=Count("items", filter=Q(items__kind__in=Item.NUMBERED_KINDS)),
-        subitem_count=Count("items", filter=Q(items__kind=Item.Kind.SUBITEM)),
-    )
-    return render(request, "actions/home.html", {"instruments": instruments})
-
-
-def instrument_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    instrument = get_object_or_404(Instrument, slug=slug)
-
-    def draw_tree() -> str:
-        items = list(instrument.items.order_by("sort_key", "depth"))
-        children: dict[int | None, list[Item]] = {}
-        for item in items:
-            children.setdefault(item.parent_id, []).append(item)
-        for item in items:
-            item.child_items = children.get(item.pk, [])
-        return render_to_string("actions/instrument_tree.html", {"roots": children.get(None, [])}, request)
-
-    # Every reader sees the same tree: drawn once per language and data version.
-    tree = data_version.cached_part("instrument-tree", (translation.get_language(), instrument.slug), draw_tree)
-    return render(request, "actions/instrument_detail.html", {"instrument": instrument, "tree": mark_safe(tree)})
-
-
-def item_list(request: HttpRequest) -> HttpResponse:
-    queryset = Item.objects.select_related("instrument").prefetch_related(
-        Prefetch("responsible_parties", queryset=ResponsibleParty.objects.select_related("agency")),
-        "applies_to",
-    )
-    # A focal point's list starts with the items of their own units; "unit=" (any unit) shows all.
-    own_units = list(writable_units(request.user)) if "unit" not in request.GET else []
-    data = request.GET
-    if len(own_units) == 1:
-        # The unit's own choice is selected in the form, where "any" is one choice away.
-        data = request.GET.copy()
-        data["unit"] = own_units[0].code
-    elif own_units:
-        links = Item.applies_to.through.objects.filter(item_id=OuterRef("pk"), reportingunit__in=own_units)
-        queryset = queryset.filter(Exists(links))
-    query = request.GET.copy()
-    query.pop("page", None)
-    every_unit = request.GET.copy()
-    every_unit.pop("page", None)
-    every_unit["unit"] = ""
-
-    def draw_body() -> str:
-        item_filter = ItemFilter(data, queryset=queryset, request=request)
-        page = Paginator(item_filter.qs, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-        context = {
-            "filter": item_filter,
-            "page": page,
-            "query": query.urlencode(),
-            "own_units": own_units,
-            "every_unit_query": every_unit.urlencode(),
-        }
-        return render_to_string("actions/item_list_body.html", context, request)
-
-    if request.GET.get("q", "").strip():
-        # A search also matches the narratives of accepted updates the reader may read.
-        body = draw_body()
-    else:
-        # The items and their reference data only: the same for every reader with the same units.
-        varies_on = (translation.get_language(), sorted(request.GET.lists()), [unit.code for unit in own_units])
-        body = data_version.cached_part("item-list", varies_on, draw_body)
-    return render(request, "actions/item_list.html", {"body": mark_safe(body)})
-
-
-def item_detail(request: HttpRequest, instrument: str, slug: str) -> HttpResponse:
-    # An instrument is at most five levels deep (objective, issue, activity, sub-heading, sub-item):
-    # the whole chain of parents comes in the same query.
-    item = get_object_or_404(
-        Item.objects.select_related("instrument", "parent__parent__parent__parent"),
-        instrument__slug=instrument,
-        slug=slug,
-    )
-    references = CrossReference.objects.select_related("target__instrument")
-    units = list(item.applies_to.all())
-    context = {
-        "item": item,
-        "instrument": item.instrument,
-        "ancestors": item.ancestors(),
-        "children": item.children.prefetch_related(
-            Prefetch("responsible_parties", queryset=ResponsibleParty.objects.select_related("agency"))
-        ).order_by("sort_key", "depth"),
-        "responsible_parties": item.responsible_parties.select_related("agency__country"),
-        "units": units,
-        "footnotes": item.footnotes.all(),
-        "references": references.filter(source=item).order_by(
-            "kind", "target__instrument__position", "target__sort_key"
-        ),
-        "referenced_by": CrossReference.objects.select_related("source__instrument")
-        .filter(target=item)
-        .exclude(kind=CrossReference.Kind.SAME_COMMITMENT)
-        .order_by("source__sort_key"),
-        "displayed_language": item.displayed_language(),
-        "original_language": item.original_language,
-        "unit_progress": (
-            unit_progress(request.user, item, units, request.GET.get("history", ""), request.GET.get("page", ""))
-            if item.kind in Item.TRACKABLE_KINDS
-            else None
-        ),
-    }
-    return render(request, "actions/item_detail.html", context)
-
-
-# The updates shown per unit on an activity's page; the rest are a link away.
-RECENT_UPDATES = 5
-
-
-def unit_progress(user, item: Item, units: list[ReportingUnit], history: str = "", page: str = "") -> list[dict]:
-    """Each reporting unit of the item with its current status and the latest updates `user` may see.
-
-    A unit's whole history, page by page, is shown for the unit whose code `history` names. Years
-    of quarterly updates add up: the page reads a few per unit, not all of them.
-    """
-    readable, writable = readable_unit_ids(user), writable_unit_ids(user)
-    if readable is not None and not readable and not writable and not settings.PUBLIC_PROGRESS:
-        return []
-    visible = StatusUpdate.objects.for_user(user).filter(item=item)
-    counts = dict(visible.values_list("unit_id").annotate(count=Count("pk")).order_by())
-    pending = set(visible.filter(state=StatusUpdate.State.SUBMITTED).values_list("unit_id", flat=True))
-    recent = (
-        visible.annotate(
-            recency=Window(RowNumber(), partition_by=[F("unit_id")], order_by=[F("created_at").desc(), F("pk").desc()])
-        )
-        .filter(recency__lte=RECENT_UPDATES)
-        .select_related("author")
-        .prefetch_related("evidence")
-        .order_by("unit_id", "recency")
-    )
-    by_unit: dict[int, list[StatusUpdate]] = {}
-    for update in recent:
-        by_unit.setdefault(update.unit_id, []).append(update)
-    progress = {row.unit_id: row for row in Progress.objects.filter(item=item).select_related("current")}
-    rows = []
-    for unit in units:
-        may_read = readable is None or unit.pk in readable or settings.PUBLIC_PROGRESS
-        if not (may_read or unit.pk in writable):
-            continue
-        current = progress[unit.pk].current if unit.pk in progress else None
-        if current is not None and not allowed(user, "actions.view_update", current):
-            current = None
-        row = {
-            "unit": unit,
-            "current": current,
-            "pending": unit.pk in pending,
-            "updates": by_unit.get(unit.pk, []),
-            "count": counts.get(unit.pk, 0),
-            "can_report": unit.pk in writable,
-            "history": None,
-        }
-        if history == unit.code:
-            whole = (
-                visible.filter(unit=unit)
-                .select_related("author")
-                .prefetch_related("evidence")
-                .order_by("-created_at", "-pk")
-            )
-            row["history"] = Paginator(whole, 50).get_page(page)
-            row["updates"] = list(row["history"])
-        rows.append(row)
-    return rows
-
-
-# Reporting progress --------------------------------------------------------------------------
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -510,78 +326,3 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404 from None
     # Always a download, never shown inline: a file can't run in the site's pages.
     return FileResponse(stored, as_attachment=True, filename=evidence.file_name, content_type=evidence.content_type)
-
-
-# People --------------------------------------------------------------------------------------
-
-
-def _send_invitation(request: HttpRequest, invitation: Invitation) -> str:
-    with translation.override(invitation.language):
-        link = request.build_absolute_uri(reverse("actions:invitation_accept", args=[invitation.token]))
-        context = {"invitation": invitation, "link": link, "days": settings.INVITATION_VALID_DAYS}
-        send_mail(
-            render_to_string("actions/email/invitation_subject.txt", context).strip(),
-            render_to_string("actions/email/invitation.txt", context),
-            None,
-            [invitation.email],
-        )
-    return link
-
-
-@login_required
-@permission_required("actions.invite", raise_exception=True)
-def people(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        form = InvitationForm(request.POST)
-        if form.is_valid():
-            with transaction.atomic():
-                invitation = form.save(commit=False)
-                invitation.invited_by = request.user
-                invitation.save()
-                form.save_m2m()
-            link = _send_invitation(request, invitation)
-            messages.success(
-                request,
-                _("An invitation was sent to %(email)s. The link, valid for %(days)s days: %(link)s")
-                % {"email": invitation.email, "days": settings.INVITATION_VALID_DAYS, "link": link},
-            )
-            return redirect("actions:people")
-    else:
-        form = InvitationForm()
-    accounts = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .select_related("profile")
-        .prefetch_related("profile__units")
-        .order_by("username")
-    )
-    invitations = Invitation.objects.filter(accepted_by=None).prefetch_related("units").select_related("invited_by")
-    return render(request, "actions/people.html", {"form": form, "accounts": accounts, "invitations": invitations})
-
-
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = Invitation.objects.filter(token=token).first()
-    if invitation is None or not invitation.is_open:
-        return render(request, "actions/invitation_closed.html", status=410 if invitation else 404)
-    if request.method == "POST":
-        form = InvitationAcceptForm(request.POST)
-        if form.is_valid():
-            with transaction.atomic():
-                invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-                if not invitation.is_open:
-                    return render(request, "actions/invitation_closed.html", status=410)
-                user = form.save(commit=False)
-                user.email = invitation.email
-                user.first_name = invitation.name[:150]
-                user.save()
-                profile = Profile.objects.create(user=user, role=invitation.role, language=invitation.language)
-                profile.units.set(invitation.units.all())
-                invitation.accepted_by = user
-                invitation.save(update_fields=["accepted_by"])
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome. Your account is ready."))
-            destination = "actions:review_queue" if invitation.role == Role.SECRETARIAT else "actions:my_reporting"
-            return redirect(destination)
-    else:
-        form = InvitationAcceptForm(initial={"username": invitation.email.split("@")[0]})
-    return render(request, "actions/invitation_accept.html", {"form": form, "invitation": invitation})
