@@ -99,18 +99,20 @@ def page_etag(request, *args, **kwargs) -> str | None:
     and never answered "not modified", while a message waits to be shown on it.
     """
     from actions.counts import menu_counts_of
-    from actions.permissions import readable_unit_ids, writable_unit_ids
+    from actions.permissions import profile_of, readable_unit_ids, writable_unit_ids
 
     if len(get_messages(request)):
         return None
     user = request.user
     readable = readable_unit_ids(user)
+    profile = profile_of(user)
+    # The rights the reading pages follow (actions.rules): the role and the units of the profile.
     rights = (
         user.pk,
         user.is_active,
         user.is_staff,
         user.is_superuser,
-        sorted(user.get_all_permissions()) if user.is_authenticated else [],
+        profile.role if profile else None,
         None if readable is None else sorted(readable),
         sorted(writable_unit_ids(user)),
     )

@@ -21,7 +21,8 @@ from django.db.models import Q
 from actions.models import ReportingUnit, Role, StatusUpdate
 
 
-def _profile(user):
+def profile_of(user):
+    """The profile (role, units) of an active, signed-in person; None otherwise."""
     if not user.is_authenticated or not user.is_active:
         return None
     try:
@@ -35,14 +36,14 @@ def is_secretariat_user(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role == Role.SECRETARIAT
 
 
 def _own_unit_ids(user) -> frozenset[int]:
     # Cached on the user object: one query per request, however many checks.
     if not hasattr(user, "_tracker_unit_ids"):
-        profile = _profile(user)
+        profile = profile_of(user)
         user._tracker_unit_ids = frozenset(profile.units.values_list("pk", flat=True)) if profile else frozenset()
     return user._tracker_unit_ids
 
@@ -55,7 +56,7 @@ def writable_unit_ids(user) -> frozenset[int]:
                 ReportingUnit.objects.filter(kind=ReportingUnit.Kind.SECRETARIAT).values_list("pk", flat=True)
             )
         return user._tracker_secretariat_unit_ids
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is not None and profile.role == Role.FOCAL_POINT:
         return _own_unit_ids(user)
     return frozenset()
@@ -65,7 +66,7 @@ def readable_unit_ids(user) -> frozenset[int] | None:
     """The units whose updates `user` may read; None means all of them."""
     if is_secretariat_user(user):
         return None
-    return _own_unit_ids(user) if _profile(user) is not None else frozenset()
+    return _own_unit_ids(user) if profile_of(user) is not None else frozenset()
 
 
 def writable_units(user):
@@ -140,7 +141,7 @@ def discusses_update(user, update) -> bool:
         return False
     if is_secretariat_user(user):
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role == Role.FOCAL_POINT and update.unit_id in _own_unit_ids(user)
 
 

@@ -40,7 +40,9 @@ including any that are not re-run (not SELECT: savepoints, session writes), whic
 
 Each page is measured twice: as a repeat visit finds it (the dashboards' figures kept in the cache
 under the data version, actions.data_version), and "uncached", with the cache emptied before each
-request, as the first reader after an accepted update finds it. Before the pages, a page that
+request, as the first reader after an accepted update finds it. A page that gives an ETag
+(actions.data_version.conditional_page) is also asked for as a browser that holds it asks ("held"):
+with If-None-Match, answered 304 Not Modified. Before the pages, a page that
 renders only base.html is timed the same way, signed in as the Secretariat: what every page costs
 before its own work (middleware, session, the menu's counts). A page's floor is its SQL plus that
 page; the table gives each page's median as a multiple of its floor.
@@ -305,7 +307,22 @@ def measure(repeat: int) -> dict:
                 run_sql(connection, selects)
             return samples, [run_sql(connection, selects) for _ in range(repeat)], statements
 
+        def revalidated(client=client, name=name, path=path) -> list[float] | None:
+            """Request times of a browser that holds the page and sends its ETag: answered 304."""
+            etag = get().get("ETag")
+            if etag is None:
+                return None
+            samples = []
+            for _ in range(WARM_UP + repeat):
+                started = time.perf_counter()
+                response = client.get(path, secure=True, HTTP_IF_NONE_MATCH=etag)
+                samples.append(time.perf_counter() - started)
+                if response.status_code != 304:
+                    raise RuntimeError(f"{name}: GET {path} with its ETag answered {response.status_code}, not 304.")
+            return samples[WARM_UP:]
+
         samples, sql_samples, statements = timed(cold=False)
+        held_samples = revalidated()
         cold_samples, cold_sql_samples, cold_statements = timed(cold=True)
         sql_ms = statistics.median(sql_samples) * 1000
         cold_sql_ms = statistics.median(cold_sql_samples) * 1000
@@ -322,6 +339,7 @@ def measure(repeat: int) -> dict:
                 "floor_ms": sql_ms + base_ms,
                 "samples_ms": [sample * 1000 for sample in samples],
                 "sql_samples_ms": [sample * 1000 for sample in sql_samples],
+                "held_median_ms": statistics.median(held_samples) * 1000 if held_samples else None,
                 "cold_queries": len(cold_statements),
                 "cold_median_ms": statistics.median(cold_samples) * 1000,
                 "cold_sql_median_ms": cold_sql_ms,
@@ -363,16 +381,19 @@ def table(run: dict, repeat: int) -> str:
         "",
         f"A page that renders only the base template (signed in, every middleware): {run['base_page_ms']:.1f} ms. "
         "A page's floor is its SQL plus that page; the target is a median within 2 x the floor. "
-        "Uncached: the cache emptied before each request, as the first reader after an accepted update finds it.",
+        "Uncached: the cache emptied before each request, as the first reader after an accepted update finds it. "
+        "Held: the median of a browser that holds the page asking again with its ETag (304 Not Modified).",
         "",
-        "| Page | Queries | Median ms | p95 ms | SQL ms | Floor ms | x floor "
+        "| Page | Queries | Median ms | p95 ms | SQL ms | Floor ms | x floor | Held ms "
         "| Uncached queries | Uncached median ms | Uncached SQL ms | Uncached x floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for page in run["pages"]:
+        held = page.get("held_median_ms")
         lines.append(
             f"| {page['page']} | {page['queries']} | {page['median_ms']:.1f} | {page['p95_ms']:.1f} "
             f"| {page['sql_median_ms']:.1f} | {page['floor_ms']:.1f} | {page['median_ms'] / page['floor_ms']:.2f} "
+            f"| {'–' if held is None else f'{held:.1f}'} "
             f"| {page['cold_queries']} | {page['cold_median_ms']:.1f} | {page['cold_sql_median_ms']:.1f} "
             f"| {page['cold_median_ms'] / page['cold_floor_ms']:.2f} |"
         )
