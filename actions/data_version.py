@@ -21,10 +21,11 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.utils import translation
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import condition
+from django.utils.http import parse_etags
 
 from actions.models import (
     Agency,
@@ -126,21 +127,31 @@ def page_etag(request, *args, **kwargs) -> str | None:
 
 def conditional_page(view):
     """A reading page that a browser holding it already gets as "304 Not Modified", without being
-    drawn again: its ETag (page_etag) is compared before the view runs. The page may be kept by the
-    reader's browser only (private) and is asked for again on every visit (no-cache).
+    drawn again: the ETag it sends back (If-None-Match) is compared with page_etag before the view
+    runs. The page may be kept by the reader's browser only (private) and is asked for again on
+    every visit (no-cache).
 
-    Only a page drawn in full (200) carries the ETag, so only a reader who was shown this page, with
-    these rights and these data, can be answered 304; a redirect to sign in or a refusal never is.
+    Only a page drawn in full (200) carries the ETag, so only a reader who was shown this page,
+    with these rights and these data, is ever answered 304; a redirect to sign in or a refusal
+    never is. Only an exact ETag counts: "*" or If-Match, which HTTP lets a client send, change
+    nothing, so no header answers for the view's own checks.
     """
-    conditional = condition(etag_func=page_etag)(view)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = conditional(request, *args, **kwargs)
-        if response.status_code not in (200, 304):
-            del response["ETag"]
-        elif response.has_header("ETag"):
-            patch_cache_control(response, private=True, no_cache=True)
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        tag = page_etag(request)
+        # Compressed pages carry the weak form W/"..." (GZipMiddleware), which the browser sends back.
+        held = {etag.removeprefix("W/") for etag in parse_etags(request.headers.get("If-None-Match", "")[:2000])}
+        if tag is not None and tag in held:
+            response = HttpResponseNotModified()
+        else:
+            response = view(request, *args, **kwargs)
+            if tag is None or response.status_code != 200:
+                return response
+        response["ETag"] = tag
+        patch_cache_control(response, private=True, no_cache=True)
         return response
 
     return wrapper

@@ -106,3 +106,21 @@ def test_a_message_waiting_is_shown_not_answered_not_modified(people):
     shown = again(client, url, held)
     assert shown.status_code == 200 and "Saved for the test" in shown.content.decode()
     assert "ETag" not in shown
+
+
+def test_only_the_exact_etag_counts_whatever_else_a_client_sends(people):
+    ministry, secretariat = signed_in(people["daulet"]), signed_in(people["sara"])
+    region = reverse("reports:dashboard_region")
+    # "*" ("any version you have") never stands for the page: the view's own checks answer.
+    assert ministry.get(region, HTTP_IF_NONE_MATCH="*").status_code == 403
+    assert Client().get(region, HTTP_IF_NONE_MATCH="*").status_code == 302
+    assert secretariat.get(region, HTTP_IF_NONE_MATCH="*").status_code == 200
+    held = secretariat.get(region)
+    # The weak form that compression gives the ETag, as the browser sends it back.
+    assert secretariat.get(region, HTTP_IF_NONE_MATCH=f"W/{held['ETag']}").status_code == 304
+    assert secretariat.get(region, HTTP_IF_NONE_MATCH=f'"other", W/{held["ETag"]}').status_code == 304
+    for hostile in ("x" * 5000 + held["ETag"], '"', "W/", held["ETag"][:-2] + '"'):
+        assert secretariat.get(region, HTTP_IF_NONE_MATCH=hostile).status_code == 200
+    # A NUL in a header is refused before any view, as everywhere (tracker.middleware).
+    assert secretariat.get(region, HTTP_IF_NONE_MATCH='"a\x00b"').status_code == 400
+    assert secretariat.get(region, HTTP_IF_MATCH='"nothing"').status_code == 200
