@@ -2,13 +2,13 @@
 
 from django import template
 from django.urls import translate_url
-from django.utils.formats import localize
+from django.utils.formats import date_format, localize
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
 from actions.content_translations import LANGUAGE_NAMES
-from actions.models import STATUS_SYMBOLS
+from actions.models import STATUS_SYMBOLS, Status, StatusUpdate
 
 register = template.Library()
 
@@ -40,17 +40,38 @@ def in_language(path: str, language: str) -> str:
     return translate_url(path, language)
 
 
+# The names of the statuses and states, as their choices give them (translated when shown).
+STATUS_NAMES = dict(Status.choices)
+STATE_NAMES = dict(StatusUpdate.State.choices)
+
+
 @register.simple_tag
 def status_of(update) -> str:
     """An update's status as every page shows it: its symbol, its name and its percentage if given."""
-    symbol = STATUS_SYMBOLS.get(update.status, "–")
+    status = update.status
     percentage = format_html(" · {}&nbsp;%", localize(update.progress)) if update.progress is not None else ""
     return format_html(
         '<span class="status status-{}"><span class="symbol" aria-hidden="true">{}</span> {}{}</span>',
-        update.status,
-        symbol,
-        update.get_status_display(),
+        status,
+        STATUS_SYMBOLS.get(status, "–"),
+        STATUS_NAMES.get(status, status),
         percentage,
+    )
+
+
+@register.simple_tag
+def update_line(update) -> str:
+    """An update in a list: its status (a link to it), its state, the date its work refers to and
+    its author. Drawn in Python, not by an include: lists of histories show dozens of them."""
+    author = update.author
+    return format_html(
+        '<a href="{}">{}</a>\n<span class="state state-{}">{}</span>\n<span class="muted">{} · {}</span>',
+        update.get_absolute_url(),
+        status_of(update),
+        update.state,
+        STATE_NAMES.get(update.state, update.state),
+        date_format(update.refers_to, "DATE_FORMAT") if update.refers_to else "",
+        author.get_full_name() or author.username,
     )
 
 
