@@ -248,3 +248,62 @@ def test_the_heat_map_cells_link_to_the_items_timeline_in_the_unit(client, peopl
     assert timeline.status_code == 200
     kazakhstan = next(line for line in timeline.context["unit_progress"] if line["unit"].code == "KZ")
     assert kazakhstan["history"] is not None and len(kazakhstan["updates"]) == 1
+
+
+def queue_row(page: str, pk: int) -> list[str]:
+    """The cells of the queue's row of update `pk`, as HTML."""
+    row = re.search(rf'<tr><td><input type="checkbox" name="updates" value="{pk}".*?</tr>', page, re.DOTALL).group(0)
+    return re.findall(r"<td>(.*?)</td>", row, re.DOTALL)
+
+
+def test_a_row_says_what_is_in_force_what_is_proposed_and_how_it_is_backed_in_the_readers_language(client, people):
+    from actions.tests.reporting import content
+
+    aigerim, sara = people["aigerim"], people["sara"]
+    in_force = report(aigerim, "1.1.1", "KZ", status=Status.COMPLETED, narrative="Done.")
+    services.update_accept(update=in_force, user=sara)
+    narrative = "<script>alert(1)</script> Өткелдер " + "сөз " * 50
+    pending = report(
+        aigerim,
+        "1.1.1",
+        "KZ",
+        status=Status.ONGOING,
+        progress=80,
+        narrative=narrative,
+        language="kk",
+        files=[pdf("<fence>.pdf")],
+        links=["https://example.org/" + "a" * 100],
+    )
+    returned = report(aigerim, "1.1.2", "KZ", narrative="", status=Status.PLANNED)
+    services.update_return(update=returned, user=sara, comment="Say more.")
+    returned.refresh_from_db()
+    revision = services.update_create(
+        author=aigerim,
+        item=returned.item,
+        unit=returned.unit,
+        content=content(narrative="", status=Status.PLANNED),
+        based_on_version=services.current_version(returned.item, returned.unit),
+        submit=True,
+        revision_of=returned,
+    )
+    client.force_login(sara)
+    page = client.get("/ru/review/").content.decode()
+    tick, activity, unit, before, proposed, said, evidence, submitted = queue_row(page, pending.pk)
+    assert 'aria-label="Выбрать CAMI 1.1.1 (Казахстан)"' in page and " checked" not in tick
+    assert activity.startswith(f'<a class="code" href="/ru/updates/{pending.pk}/">CAMI 1.1.1</a><br><span lang=')
+    assert unit == "Казахстан"
+    assert (
+        before
+        == '<span class="status status-completed"><span class="symbol" aria-hidden="true">●</span> Выполнено</span>'
+    )
+    assert proposed.endswith("↻</span> Осуществляется на постоянной основе · 80&nbsp;%</span>")
+    # The narrative is text, shortened to forty words, in its language, which is named.
+    assert said.startswith('<span lang="kk">&lt;script&gt;alert(1)&lt;/script&gt; Өткелдер сөз')
+    assert said.endswith(' …</span><br><span class="muted">казахский</span>') and said.count("сөз") == 38
+    assert evidence == "&lt;fence&gt;.pdf<br>https://example.org/" + "a" * 39 + "…"
+    assert submitted.endswith(f'<br><span class="muted">{aigerim.get_full_name() or aigerim.username}</span>')
+    # A revision says so; an update without a narrative or evidence shows a dash; nothing in force yet.
+    cells = queue_row(page, revision.pk)
+    assert cells[3] == '<span class="muted">Пока не принято</span>'
+    assert cells[4].endswith('◔</span> Запланировано</span><br><span class="muted">исправленная версия</span>')
+    assert cells[5] == "—" and cells[6] == "—"
