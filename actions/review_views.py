@@ -19,6 +19,8 @@ from actions.reporting_views import _safe_next, _visible_update, update_page
 
 # Updates shown on one page of the review queue.
 QUEUE_PAGE_SIZE = 30
+# What a row shows of the update in force: its status.
+IN_FORCE_FIELDS = ("current__id", "current__status", "current__progress")
 
 
 def _previous_accepted(updates: list[StatusUpdate]) -> None:
@@ -30,9 +32,9 @@ def _previous_accepted(updates: list[StatusUpdate]) -> None:
     condition = Q()
     for item_id, unit_id in pairs:
         condition |= Q(item_id=item_id, unit_id=unit_id)
-    current = {
-        (row.item_id, row.unit_id): row.current for row in Progress.objects.filter(condition).select_related("current")
-    }
+    # Only what the row shows of the update in force (actions.templatetags.review_tags).
+    rows = Progress.objects.filter(condition).select_related("current").only("item_id", "unit_id", *IN_FORCE_FIELDS)
+    current = {(row.item_id, row.unit_id): row.current for row in rows}
     for update in updates:
         update.previous = current.get((update.item_id, update.unit_id))
 
@@ -87,7 +89,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         form = BulkReviewForm()
         ticked = set()
     pending = (
-        matching.select_related("item__instrument", "unit", "author", "revision_of")
+        # A revision is only said to be one (revision_of_id): the update it revises is not read.
+        matching.select_related("item__instrument", "unit", "author")
         .prefetch_related("evidence")
         .order_by("submitted_at", "pk")
     )
