@@ -22,7 +22,6 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponseNotModified
-from django.middleware.csrf import get_token
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags
@@ -90,14 +89,13 @@ def cached_part(name: str, varies_on: tuple, render):
     return text
 
 
-def page_etag(request, *args, **kwargs) -> str | None:
-    """The ETag of a reading page: a digest of everything the page shows that can change.
+def page_facts(request) -> tuple | None:
+    """What a reading page shows that can change, but for the reader's CSRF secret (page_etag).
 
     The data version (every accepted update, every edit of the reference data), the address with
-    its query and the language; who reads and with what rights (units, role, permissions), the
-    menu's counts (a submission changes the Secretariat's "Review (n)"), and the reader's CSRF
-    secret, so that the forms of a page kept by the browser stay valid. None, so the page is drawn
-    and never answered "not modified", while a message waits to be shown on it.
+    its query and the language; who reads and with what rights (role, units, account flags) and
+    the menu's counts (a submission changes the Secretariat's "Review (n)"). None, so the page is
+    drawn and never answered "not modified", while a message waits to be shown on it.
     """
     from actions.counts import menu_counts_of
     from actions.permissions import profile_of, readable_unit_ids, writable_unit_ids
@@ -118,10 +116,15 @@ def page_etag(request, *args, **kwargs) -> str | None:
         sorted(writable_unit_ids(user)),
     )
     counted = menu_counts_of(request)
-    # The secret behind the page's CSRF tokens (get_token also makes one for a first visit).
-    get_token(request)
-    secret = request.META.get("CSRF_COOKIE", "")
-    seen = (CODE, current(), request.get_full_path(), translation.get_language(), rights, counted, secret)
+    return (CODE, current(), request.get_full_path(), translation.get_language(), rights, counted)
+
+
+def page_etag(facts: tuple, request) -> str:
+    """The ETag of a page showing `facts` to the reader of `request`: with the secret behind the
+    CSRF tokens of its forms, so that a page kept by the browser holds valid ones. A first visit
+    has no secret until the page's forms make one: the ETag sent with that page is made after it
+    is drawn (conditional_page), from the same facts."""
+    seen = (facts, request.META.get("CSRF_COOKIE", ""))
     return '"' + hashlib.sha256(repr(seen).encode()).hexdigest()[:32] + '"'
 
 
@@ -141,16 +144,17 @@ def conditional_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        tag = page_etag(request)
+        facts = page_facts(request)
         # Compressed pages carry the weak form W/"..." (GZipMiddleware), which the browser sends back.
         held = {etag.removeprefix("W/") for etag in parse_etags(request.headers.get("If-None-Match", "")[:2000])}
-        if tag is not None and tag in held:
+        if facts is not None and page_etag(facts, request) in held:
             response = HttpResponseNotModified()
         else:
             response = view(request, *args, **kwargs)
-            if tag is None or response.status_code != 200:
+            if facts is None or response.status_code != 200:
                 return response
-        response["ETag"] = tag
+        # Made from the facts read before the page was drawn (never from newer data than it shows).
+        response["ETag"] = page_etag(facts, request)
         patch_cache_control(response, private=True, no_cache=True)
         return response
 

@@ -124,3 +124,11 @@ def test_only_the_exact_etag_counts_whatever_else_a_client_sends(people):
     # A NUL in a header is refused before any view, as everywhere (tracker.middleware).
     assert secretariat.get(region, HTTP_IF_NONE_MATCH='"a\x00b"').status_code == 400
     assert secretariat.get(region, HTTP_IF_MATCH='"nothing"').status_code == 200
+
+
+def test_a_visitor_of_the_public_pages_is_given_no_cookie_for_it(people):
+    visitor = Client()
+    for url in PAGES[:3]:
+        first = visitor.get(url)
+        assert first.status_code == 200 and not first.cookies, (url, first.cookies)
+        assert again(visitor, url, first).status_code == 304
